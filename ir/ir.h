@@ -1,0 +1,378 @@
+/* ir.h — the public header of dlc's graph IR.
+ *
+ * Everything the other modules share lives here: the growable vector, the
+ * per-graph arena, diagnostics, tensor types, values, nodes, attributes, the
+ * operator table, and the graph-level algorithms (topological sort, shape
+ * inference, verifier, printer).
+ *
+ * Ownership: a dlc_graph owns an arena; every name, node, value, attribute and
+ * initializer byte lives in it and is freed once by dlc_graph_destroy(). Passes
+ * unlink nodes, they never free them.
+ */
+#ifndef DLC_IR_H
+#define DLC_IR_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---------------------------------------------------------------- asserts */
+
+/* Internal bugs only; user errors go through dlc_diag. */
+#define DLC_ASSERT(cond)                                                       \
+  do {                                                                         \
+    if (!(cond))                                                               \
+      dlc_assert_fail(__FILE__, __LINE__, #cond);                              \
+  } while (0)
+_Noreturn void dlc_assert_fail(const char *file, int line, const char *what);
+
+/* --------------------------------------------------------- growable vector */
+
+/* One vector type used everywhere: DLC_VEC(T) declares {T *items; n; cap}. */
+#define DLC_VEC(T)                                                             \
+  struct {                                                                     \
+    T *items;                                                                  \
+    size_t n, cap;                                                             \
+  }
+/* Grow v so that one more item fits; aborts (DLC_ASSERT) on out-of-memory. */
+void dlc_vec_grow_(void **items, size_t *cap, size_t item_size, size_t need);
+#define dlc_vec_push(v, x)                                                     \
+  do {                                                                         \
+    dlc_vec_grow_((void **)&(v)->items, &(v)->cap, sizeof(*(v)->items),        \
+                  (v)->n + 1);                                                 \
+    (v)->items[(v)->n++] = (x);                                                \
+  } while (0)
+#define dlc_vec_free(v)                                                        \
+  do {                                                                         \
+    free((v)->items);                                                          \
+    (v)->items = NULL;                                                         \
+    (v)->n = (v)->cap = 0;                                                     \
+  } while (0)
+
+/* ------------------------------------------------------------------ arena */
+
+typedef struct dlc_arena dlc_arena;
+dlc_arena *dlc_arena_create(void);                 /* free: dlc_arena_destroy */
+void dlc_arena_destroy(dlc_arena *a);
+void *dlc_arena_alloc(dlc_arena *a, size_t size);  /* zeroed, 64-byte aligned */
+char *dlc_arena_strdup(dlc_arena *a, const char *s);
+char *dlc_arena_printf(dlc_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------ diagnostics */
+
+/* Collects user-facing problems. Each message is one line,
+ * "FILE: WHERE: WHAT" (WHERE may be empty: "FILE: WHAT"). */
+typedef struct dlc_diag {
+  const char *file; /* borrowed; the file the messages are about */
+  DLC_VEC(char *) messages;
+  int max_messages; /* 0 = unlimited; later messages are counted, not kept */
+  int dropped;
+} dlc_diag;
+
+void dlc_diag_init(dlc_diag *d, const char *file);
+void dlc_diag_free(dlc_diag *d);
+void dlc_diag_error(dlc_diag *d, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void dlc_diag_verror(dlc_diag *d, const char *where, const char *fmt,
+                     va_list ap);
+int dlc_diag_count(const dlc_diag *d);
+void dlc_diag_print(const dlc_diag *d, FILE *out);
+/* True when some message contains needle (tests use it). */
+bool dlc_diag_contains(const dlc_diag *d, const char *needle);
+
+/* --------------------------------------------------------------- statuses */
+
+typedef enum dlc_status {
+  DLC_OK = 0,
+  DLC_ERR_INVALID = 1, /* bad model, bad input: diagnostics say why */
+  DLC_ERR_IO = 2,
+  DLC_ERR_NOMEM = 3,
+  DLC_ERR_UNSUPPORTED = 4,
+} dlc_status;
+
+/* ------------------------------------------------------------ tensor types */
+
+typedef enum dlc_dtype {
+  DLC_DT_UNDEFINED = 0,
+  DLC_DT_FLOAT32,
+  DLC_DT_INT64,
+  DLC_DT_INT32,
+  DLC_DT_FLOAT16,
+  DLC_DT_INT8,
+  DLC_DT_UINT8,
+} dlc_dtype;
+
+const char *dlc_dtype_name(dlc_dtype t);      /* "float32", ... */
+dlc_dtype dlc_dtype_from_name(const char *s); /* DLC_DT_UNDEFINED if unknown */
+size_t dlc_dtype_size(dlc_dtype t);
+
+#define DLC_MAX_RANK 8
+
+/* A tensor: type, shape and (optionally) data. Used for values' types, for
+ * constants, and for the interpreter's run-time buffers. data is borrowed
+ * unless the owner says otherwise. */
+typedef struct dlc_tensor {
+  dlc_dtype dtype;
+  int rank;
+  int64_t dims[DLC_MAX_RANK];
+  void *data; /* NULL when only the type is known */
+} dlc_tensor;
+
+/* Element count; -1 if it overflows int64 or a dim is negative. */
+int64_t dlc_tensor_numel(const dlc_tensor *t);
+size_t dlc_tensor_nbytes(const dlc_tensor *t);
+bool dlc_tensor_same_shape(const dlc_tensor *a, const dlc_tensor *b);
+/* "[1, 3, 224, 224]" into buf; returns buf. */
+char *dlc_shape_str(const dlc_tensor *t, char *buf, size_t size);
+/* Element i of an int64/int32 tensor as int64 (shape inputs, axes, ...). */
+int64_t dlc_tensor_get_int(const dlc_tensor *t, int64_t i);
+/* Element i of any numeric tensor as double. */
+double dlc_tensor_get_f64(const dlc_tensor *t, int64_t i);
+
+/* Normalise an axis in [-rank, rank) to [0, rank); false if out of range. */
+bool dlc_norm_axis(int64_t axis, int rank, int *out);
+
+/* Numpy (multidirectional) broadcast of a and b into out's rank/dims.
+ * False if incompatible. */
+bool dlc_broadcast_shape(const dlc_tensor *a, const dlc_tensor *b,
+                         dlc_tensor *out);
+
+/* Output element i of `out` maps to this element index of `in`, where in
+ * broadcasts to out (in's dims right-aligned, size-1 dims repeat). */
+int64_t dlc_broadcast_index(const dlc_tensor *in, const dlc_tensor *out,
+                            int64_t i);
+
+/* Set out type helpers. */
+void dlc_tensor_set_shape(dlc_tensor *t, dlc_dtype dt, int rank,
+                          const int64_t *dims);
+
+/* ---------------------------------------------------------- values, nodes */
+
+typedef enum dlc_value_kind {
+  DLC_VALUE_INPUT,       /* graph input, supplied by the caller */
+  DLC_VALUE_INITIALIZER, /* constant; data non-NULL */
+  DLC_VALUE_NODE,        /* produced by a node */
+} dlc_value_kind;
+
+typedef struct dlc_node dlc_node;
+
+typedef struct dlc_value {
+  const char *name;
+  dlc_value_kind kind;
+  dlc_tensor type; /* type.data: the constant bytes (initializers, and values
+                      shape inference could compute, e.g. Shape outputs) */
+  /* Inputs only: the symbolic name of each dim, NULL where the dim is fixed.
+   * Symbolic dims are bound to a concrete size by dlc_graph_infer_shapes. */
+  const char *sym[DLC_MAX_RANK];
+  dlc_node *producer; /* DLC_VALUE_NODE only */
+  int producer_slot;
+  int id;             /* index in graph->values */
+  bool is_output;     /* named in graph outputs */
+} dlc_value;
+
+typedef enum dlc_attr_kind {
+  DLC_ATTR_INT,
+  DLC_ATTR_FLOAT,
+  DLC_ATTR_STRING,
+  DLC_ATTR_INTS,
+  DLC_ATTR_FLOATS,
+  DLC_ATTR_STRINGS,
+  DLC_ATTR_TENSOR,
+} dlc_attr_kind;
+const char *dlc_attr_kind_name(dlc_attr_kind k);
+
+typedef struct dlc_attr {
+  const char *name;
+  dlc_attr_kind kind;
+  int64_t i;
+  double f;
+  const char *s;
+  int n;             /* element count of ints/floats/strings */
+  int64_t *ints;
+  double *floats;
+  const char **strings;
+  dlc_tensor tensor; /* DLC_ATTR_TENSOR; data in the graph arena */
+} dlc_attr;
+
+typedef enum dlc_op {
+#define DLC_OP(id, name, domain, min_in, max_in, min_out, max_out, flags,    \
+               attrs, infer, macs, kernel)                                    \
+  DLC_OP_##id,
+#include "ops.def"
+#undef DLC_OP
+  DLC_OP_COUNT_,
+  DLC_OP_UNKNOWN = -1
+} dlc_op;
+
+struct dlc_node {
+  const char *name;
+  dlc_op op;
+  const char *domain; /* "" or "dlc" */
+  const char *doc;    /* may be NULL */
+  int n_inputs;
+  dlc_value **inputs; /* an omitted optional input is NULL */
+  int n_outputs;
+  dlc_value **outputs;
+  int n_attrs;
+  dlc_attr *attrs;
+  int id;             /* position in graph->nodes (topological after sort) */
+  bool dead;          /* unlinked by a pass; skipped everywhere */
+};
+
+/* ------------------------------------------------------------- the graph */
+
+typedef struct dlc_graph {
+  dlc_arena *arena;
+  const char *name;      /* may be NULL */
+  const char *doc;       /* may be NULL */
+  DLC_VEC(const char *) metadata; /* key, value, key, value, ... */
+  DLC_VEC(dlc_value *) values;    /* every value, by id */
+  DLC_VEC(dlc_value *) inputs;    /* calling order */
+  DLC_VEC(dlc_value *) outputs;   /* calling order */
+  DLC_VEC(dlc_value *) initializers;
+  DLC_VEC(dlc_node *) nodes;      /* topological after dlc_graph_sort */
+  struct dlc_name_index *index_;  /* private: name -> value hash */
+} dlc_graph;
+
+dlc_graph *dlc_graph_create(void); /* free: dlc_graph_destroy */
+void dlc_graph_destroy(dlc_graph *g);
+
+/* Find a value by name (linear-time hash lookup); NULL if absent. */
+dlc_value *dlc_graph_find_value(const dlc_graph *g, const char *name);
+/* Create a value. Returns NULL if the name is already defined. */
+dlc_value *dlc_graph_add_value(dlc_graph *g, const char *name,
+                               dlc_value_kind kind);
+dlc_value *dlc_graph_add_input(dlc_graph *g, const char *name,
+                               const dlc_tensor *type);
+/* Copies nbytes of data into the arena. */
+dlc_value *dlc_graph_add_initializer(dlc_graph *g, const char *name,
+                                     const dlc_tensor *type, const void *data);
+/* Adds a node; inputs/outputs arrays are copied. Output values must have
+ * been created with kind DLC_VALUE_NODE and no producer yet. */
+dlc_node *dlc_graph_add_node(dlc_graph *g, const char *name, dlc_op op,
+                             int n_inputs, dlc_value *const *inputs,
+                             int n_outputs, dlc_value *const *outputs);
+/* Attribute helpers for building nodes (copy into the arena). */
+dlc_attr *dlc_node_add_attr(dlc_graph *g, dlc_node *n, const char *name,
+                            dlc_attr_kind kind);
+void dlc_node_set_int(dlc_graph *g, dlc_node *n, const char *name, int64_t v);
+void dlc_node_set_float(dlc_graph *g, dlc_node *n, const char *name, double v);
+void dlc_node_set_string(dlc_graph *g, dlc_node *n, const char *name,
+                         const char *v);
+void dlc_node_set_ints(dlc_graph *g, dlc_node *n, const char *name,
+                       const int64_t *v, int count);
+void dlc_node_set_floats(dlc_graph *g, dlc_node *n, const char *name,
+                         const double *v, int count);
+
+/* Sort nodes topologically (Kahn's algorithm, no recursion). Reports a cycle
+ * naming the nodes on it and returns DLC_ERR_INVALID. */
+dlc_status dlc_graph_sort(dlc_graph *g, dlc_diag *d);
+
+/* Symbolic dimension bindings: name -> size. NULL bindings bind every symbol
+ * to 1. */
+typedef struct dlc_dim_binding {
+  const char *name;
+  int64_t value;
+} dlc_dim_binding;
+
+/* Infers every node's output types in topological order (requires a sorted
+ * graph). Small integer outputs whose inputs are all known are computed too
+ * (so Shape -> Gather -> Concat -> Reshape chains resolve). Reports every
+ * failing node; nodes downstream of a failure are skipped silently. */
+dlc_status dlc_graph_infer_shapes(dlc_graph *g, const dlc_dim_binding *binds,
+                                  int n_binds, dlc_diag *d);
+
+/* Structural checks: every input defined, every value defined once, arity
+ * and attribute kinds against the table, outputs exist, types inferred.
+ * Reports every problem. */
+dlc_status dlc_graph_verify(const dlc_graph *g, dlc_diag *d);
+
+/* Readable text dump of the graph. */
+void dlc_graph_print(const dlc_graph *g, FILE *out);
+
+/* ------------------------------------------------------ the operator table */
+
+/* Property flags of an operator (columns of the table). */
+enum {
+  DLC_OPF_ELEMENTWISE = 1 << 0, /* unary/binary element-wise, broadcasting */
+  DLC_OPF_HAS_WEIGHTS = 1 << 1, /* second input is normally a constant */
+  DLC_OPF_FUSABLE_ACT = 1 << 2, /* may become a fused epilogue activation */
+  DLC_OPF_SHAPE_ONLY = 1 << 3,  /* moves or reinterprets data, no arithmetic */
+  DLC_OPF_CONSTANT_IN = 1 << 4, /* some inputs must be constants (Reshape..) */
+};
+
+/* One attribute of an operator's schema, with its default. */
+typedef struct dlc_attr_schema {
+  const char *name;
+  dlc_attr_kind kind;
+  bool required;
+  int64_t default_i;       /* DLC_ATTR_INT */
+  double default_f;        /* DLC_ATTR_FLOAT */
+  const char *default_s;   /* DLC_ATTR_STRING */
+} dlc_attr_schema;
+
+/* Context for shape inference and reference kernels: the node, its input
+ * tensors (type always; data when known), and where to report problems. */
+typedef struct dlc_op_ctx {
+  const dlc_node *node;
+  int n_inputs;
+  const dlc_tensor *const *in; /* in[i] NULL for an omitted optional input */
+  int n_outputs;
+  dlc_tensor *out;             /* out[i]: infer fills dtype/rank/dims;
+                                  kernels get data allocated */
+  dlc_diag *diag;              /* may be NULL (then errors are only counted) */
+  int errors;
+} dlc_op_ctx;
+
+/* Report a problem with the node: "node 'NAME' (OP): what". Returns false so
+ * that `return dlc_op_error(c, ...)` reads naturally. */
+bool dlc_op_error(dlc_op_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+typedef bool (*dlc_infer_fn)(dlc_op_ctx *c);  /* false: errors reported */
+typedef int64_t (*dlc_macs_fn)(const dlc_op_ctx *c); /* types known */
+typedef bool (*dlc_kernel_fn)(dlc_op_ctx *c); /* in/out data present */
+
+typedef struct dlc_op_info {
+  dlc_op op;
+  const char *name;   /* ONNX spelling */
+  const char *domain; /* "" or "dlc" */
+  int min_inputs, max_inputs;
+  int min_outputs, max_outputs;
+  unsigned flags;
+  const dlc_attr_schema *attrs; /* terminated by {NULL} */
+  dlc_infer_fn infer;
+  dlc_macs_fn macs;      /* NULL: zero MACs */
+  dlc_kernel_fn kernel;  /* reference kernel */
+} dlc_op_info;
+
+const dlc_op_info *dlc_op_get_info(dlc_op op);
+/* Looks up by ONNX name and domain; DLC_OP_UNKNOWN if absent. */
+dlc_op dlc_op_from_name(const char *name, const char *domain);
+const char *dlc_op_name(dlc_op op);
+const dlc_attr_schema *dlc_op_find_attr_schema(dlc_op op, const char *name);
+
+/* Attribute accessors; defaults come from the op's schema. */
+const dlc_attr *dlc_node_find_attr(const dlc_node *n, const char *name);
+int64_t dlc_node_get_int(const dlc_node *n, const char *name);
+double dlc_node_get_float(const dlc_node *n, const char *name);
+const char *dlc_node_get_string(const dlc_node *n, const char *name);
+/* List attributes: returns the count (0 if absent) and the items. */
+int dlc_node_get_ints(const dlc_node *n, const char *name,
+                      const int64_t **items);
+int dlc_node_get_floats(const dlc_node *n, const char *name,
+                        const double **items);
+
+/* Parameter count of a node: elements of its constant (initializer) inputs. */
+int64_t dlc_node_param_count(const dlc_node *n);
+
+/* Build the context for one node from the graph's value types. Fills tin/tout
+ * (caller-provided arrays of size n_inputs/n_outputs) and inptr. */
+void dlc_op_ctx_from_node(dlc_op_ctx *c, const dlc_node *n,
+                          const dlc_tensor **inptr, dlc_tensor *tout,
+                          dlc_diag *d);
+
+#endif /* DLC_IR_H */

@@ -1,0 +1,25 @@
+/* ops_impl.h — private to ir/: declarations of every operator's table
+ * functions (generated from ops.def) and the helpers the op files share. */
+#ifndef DLC_OPS_IMPL_H
+#define DLC_OPS_IMPL_H
+
+#include "ir.h"
+
+#define DLC_OP(id, name, domain, min_in, max_in, min_out, max_out, flags,    \
+               attrs, infer, macs, kernel)                                    \
+  extern const dlc_attr_schema attrs[];                                       \
+  bool infer(dlc_op_ctx *c);                                                  \
+  bool kernel(dlc_op_ctx *c);
+#include "ops.def"
+#undef DLC_OP
+
+/* MAC counters (only the ops that have one). */
+int64_t dlc_macs_conv(const dlc_op_ctx *c);
+int64_t dlc_macs_conv_transpose(const dlc_op_ctx *c);
+int64_t dlc_macs_matmul(const dlc_op_ctx *c);
+int64_t dlc_macs_gemm(const dlc_op_ctx *c);
+
+/* dlc_norm_axis, dlc_broadcast_shape, dlc_broadcast_index and
+ * dlc_tensor_set_shape are declared in ir.h. */
+
+#endif

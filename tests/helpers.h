@@ -1,0 +1,55 @@
+/* helpers.h — small utilities shared by the Criterion tests. */
+#ifndef DLC_TEST_HELPERS_H
+#define DLC_TEST_HELPERS_H
+
+#include "ir/ir.h"
+
+/* A float32 tensor descriptor (data borrowed) of the given shape. */
+dlc_tensor th_f32(const float *data, int rank, const int64_t *dims);
+/* An int64 tensor descriptor (data borrowed). */
+dlc_tensor th_i64(const int64_t *data, int rank, const int64_t *dims);
+
+/* A one-node graph under construction: add inputs (graph inputs, no data)
+ * or constants (initializers, data copied), then the node, then run it. */
+typedef struct th_node {
+  dlc_graph *g;
+  dlc_node *node;
+  dlc_value *ins[16];
+  int n_ins;
+  dlc_diag diag;
+  /* Results of th_run: out[i] data is malloc'd and freed by th_free. */
+  dlc_tensor out[16];
+  int n_outs;
+  /* Run-time input tensors (with data), in node input order. */
+  const dlc_tensor *run_in[16];
+} th_node;
+
+/* Starts a node of this op; th_free releases everything. */
+void th_begin(th_node *t, dlc_op op);
+/* Adds node input i as a graph input whose run-time value is *v (borrowed:
+ * keep it alive until th_run returns). */
+void th_input(th_node *t, const dlc_tensor *v);
+/* Adds node input i as an initializer (constant) with data copied from v. */
+void th_const(th_node *t, const dlc_tensor *v);
+/* Adds an omitted optional input. */
+void th_omit(th_node *t);
+/* Creates the node with n_outputs outputs; set attributes afterwards with
+ * dlc_node_set_*(t->g, t->node, ...). */
+void th_finish(th_node *t, int n_outputs);
+/* Runs shape inference only (on the declared types). False on error; the
+ * messages are in t->diag. Results in t->out[i] types. */
+bool th_infer(th_node *t);
+/* Runs shape inference, allocates outputs and runs the reference kernel.
+ * False on error; the messages are in t->diag. */
+bool th_run(th_node *t);
+void th_free(th_node *t);
+
+/* Asserts (Criterion) that got[0..n) equals want within atol + rtol*|want|,
+ * reporting the first bad index. */
+void th_assert_close(const float *got, const float *want, int64_t n,
+                     double atol, double rtol);
+
+/* Read a whole file into a malloc'd NUL-terminated buffer (NULL if absent). */
+char *th_read_file(const char *path, size_t *size);
+
+#endif

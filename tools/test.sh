@@ -1,0 +1,25 @@
+#!/bin/sh
+# test.sh — sets up, builds and runs the whole test suite: the normal build,
+# then the same suite under AddressSanitizer + UBSan. This is the README's
+# second quick-start command and what CI runs.
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+tools/setup.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== build (release) =="
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+echo "== tests (release) =="
+(cd build && ctest --output-on-failure -j"$jobs")
+
+echo "== build (AddressSanitizer + UBSan) =="
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDLC_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+echo "== tests (AddressSanitizer + UBSan) =="
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --output-on-failure -j"$jobs")
+echo "== all tests passed ($root) =="
