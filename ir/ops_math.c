@@ -148,14 +148,13 @@ static int64_t sat_mul(int64_t a, int64_t b) {
 
 /* Mean and population variance of x[0..n), two passes in double (one pass
  * loses precision when the mean is large compared with the spread). */
-static void moments(const float *x, int64_t n, int64_t stride, double *mean,
-                    double *var) {
+static void moments(const float *x, int64_t n, double *mean, double *var) {
   double s = 0, ss = 0;
   for (int64_t i = 0; i < n; i++)
-    s += x[i * stride];
+    s += x[i];
   double m = n > 0 ? s / (double)n : 0;
   for (int64_t i = 0; i < n; i++) {
-    double d = x[i * stride] - m;
+    double d = x[i] - m;
     ss += d * d;
   }
   *mean = m;
@@ -172,8 +171,10 @@ static bool check_channel_vec(dlc_op_ctx *c, int i, const char *what,
     return false;
   if (t->rank != 1 || t->dims[0] != x->dims[1]) {
     char s[SHAPE_BUF], sx[SHAPE_BUF];
-    return dlc_op_error(c, "input %d (%s) must have shape [C] = [%lld] for X "
-                        "%s, got %s", i, what, (long long)x->dims[1],
+    return dlc_op_error(c,
+                        "input %d (%s) must have shape [C] = [%lld] for X "
+                        "%s, got %s",
+                        i, what, (long long)x->dims[1],
                         dlc_shape_str(x, sx, sizeof sx),
                         dlc_shape_str(t, s, sizeof s));
   }
@@ -188,8 +189,10 @@ static bool infer_channel_norm(dlc_op_ctx *c, int min_rank, int n_vecs,
     return false;
   if (x->rank < min_rank) {
     char s[SHAPE_BUF];
-    return dlc_op_error(c, "input 0 (X) must have rank >= %d (N, C, ...), "
-                        "got %s", min_rank, dlc_shape_str(x, s, sizeof s));
+    return dlc_op_error(c,
+                        "input 0 (X) must have rank >= %d (N, C, ...), "
+                        "got %s",
+                        min_rank, dlc_shape_str(x, s, sizeof s));
   }
   bool ok = true;
   for (int i = 1; i <= n_vecs; i++)
@@ -201,7 +204,7 @@ bool dlc_infer_batch_norm(dlc_op_ctx *c) {
   static const char *const names[] = {"X", "scale", "B", "mean", "var"};
   if (dlc_node_get_int(c->node, "training_mode") != 0)
     return dlc_op_error(c, "training_mode=1 is not supported: only the "
-                        "inference form of BatchNormalization is");
+                           "inference form of BatchNormalization is");
   return infer_channel_norm(c, 2, 4, names);
 }
 
@@ -219,9 +222,9 @@ bool dlc_ref_batch_norm(dlc_op_ctx *c) {
       double inv = 1.0 / sqrt((double)var[k] + eps);
       int64_t base = (b * ch + k) * inner;
       for (int64_t i = 0; i < inner; i++)
-        y[base + i] = (float)(((double)xd[base + i] - mean[k]) * inv *
-                                  scale[k] +
-                              bias[k]);
+        y[base + i] =
+            (float)(((double)xd[base + i] - mean[k]) * inv * scale[k] +
+                    bias[k]);
     }
   return true;
 }
@@ -242,7 +245,7 @@ bool dlc_ref_instance_norm(dlc_op_ctx *c) {
   for (int64_t p = 0; p < planes; p++) {
     const float *xp = xd + p * inner;
     double mean, var;
-    moments(xp, inner, 1, &mean, &var);
+    moments(xp, inner, &mean, &var);
     double inv = 1.0 / sqrt(var + eps);
     for (int64_t i = 0; i < inner; i++)
       y[p * inner + i] =
@@ -260,9 +263,10 @@ static bool check_ln_param(dlc_op_ctx *c, const dlc_tensor *x, int axis,
     return true;
   char s[SHAPE_BUF], sn[SHAPE_BUF];
   dlc_tensor norm = shape_of(x->rank - axis, x->dims + axis);
-  return dlc_op_error(c, "input %d (%s) %s does not broadcast to the "
-                      "normalised shape %s (axis %d)", i, what,
-                      dlc_shape_str(p, s, sizeof s),
+  return dlc_op_error(c,
+                      "input %d (%s) %s does not broadcast to the "
+                      "normalised shape %s (axis %d)",
+                      i, what, dlc_shape_str(p, s, sizeof s),
                       dlc_shape_str(&norm, sn, sizeof sn), axis);
 }
 
@@ -302,10 +306,11 @@ bool dlc_ref_layer_norm(dlc_op_ctx *c) {
   for (int64_t o = 0; o < outer; o++) {
     const float *row = xd + o * inner;
     double mean, var;
-    moments(row, inner, 1, &mean, &var);
+    moments(row, inner, &mean, &var);
     double inv = 1.0 / sqrt(var + eps);
     for (int64_t j = 0; j < inner; j++) {
-      double v = (row[j] - mean) * inv * sd[dlc_broadcast_index(scale, &norm, j)];
+      double v =
+          (row[j] - mean) * inv * sd[dlc_broadcast_index(scale, &norm, j)];
       if (bd)
         v += bd[dlc_broadcast_index(bias, &norm, j)];
       y[o * inner + j] = (float)v;
@@ -322,8 +327,8 @@ static bool softmax_axis(dlc_op_ctx *c, const dlc_tensor *x, int *axis) {
   if (dlc_norm_axis(a, x->rank, axis))
     return true;
   char s[SHAPE_BUF];
-  return dlc_op_error(c, "axis %lld is out of range for input %s",
-                      (long long)a, dlc_shape_str(x, s, sizeof s));
+  return dlc_op_error(c, "axis %lld is out of range for input %s", (long long)a,
+                      dlc_shape_str(x, s, sizeof s));
 }
 
 bool dlc_infer_softmax(dlc_op_ctx *c) {
@@ -503,8 +508,10 @@ bool dlc_infer_matmul(dlc_op_ctx *c) {
   if (a->dims[a->rank - 1] != kb)
     return dlc_op_error(c, "MatMul inner dimensions differ: A %s and B %s", sa,
                         sb);
-  return dlc_op_error(c, "MatMul batch dimensions do not broadcast: A %s and "
-                      "B %s", sa, sb);
+  return dlc_op_error(c,
+                      "MatMul batch dimensions do not broadcast: A %s and "
+                      "B %s",
+                      sa, sb);
 }
 
 int64_t dlc_macs_matmul(const dlc_op_ctx *c) {
@@ -525,8 +532,10 @@ bool dlc_ref_matmul(dlc_op_ctx *c) {
   float *y = c->out[0].data;
   int64_t nbatch = dlc_tensor_numel(&g.obatch);
   for (int64_t bi = 0; bi < nbatch; bi++) {
-    const float *ab = ad + dlc_broadcast_index(&g.abatch, &g.obatch, bi) * g.m * g.k;
-    const float *bb = bd + dlc_broadcast_index(&g.bbatch, &g.obatch, bi) * g.k * g.n;
+    const float *ab =
+        ad + dlc_broadcast_index(&g.abatch, &g.obatch, bi) * g.m * g.k;
+    const float *bb =
+        bd + dlc_broadcast_index(&g.bbatch, &g.obatch, bi) * g.k * g.n;
     float *yb = y + bi * g.m * g.n;
     for (int64_t i = 0; i < g.m; i++)
       for (int64_t j = 0; j < g.n; j++) {
@@ -566,16 +575,19 @@ bool dlc_infer_gemm(dlc_op_ctx *c) {
   int64_t m, n, k, kb;
   gemm_dims(c, &m, &n, &k, &kb);
   if (k != kb)
-    return dlc_op_error(c, "Gemm inner dimensions differ: A %s (transA=%lld) "
-                        "and B %s (transB=%lld)", sa,
-                        (long long)dlc_node_get_int(c->node, "transA"), sb,
+    return dlc_op_error(c,
+                        "Gemm inner dimensions differ: A %s (transA=%lld) "
+                        "and B %s (transB=%lld)",
+                        sa, (long long)dlc_node_get_int(c->node, "transA"), sb,
                         (long long)dlc_node_get_int(c->node, "transB"));
   int64_t mn[2] = {m, n};
   if (cc && !unidir_ok(cc, 2, mn)) {
     char sc[SHAPE_BUF];
-    return dlc_op_error(c, "input 2 (C) %s does not broadcast to (M, N) = "
-                        "[%lld, %lld]", dlc_shape_str(cc, sc, sizeof sc),
-                        (long long)m, (long long)n);
+    return dlc_op_error(c,
+                        "input 2 (C) %s does not broadcast to (M, N) = "
+                        "[%lld, %lld]",
+                        dlc_shape_str(cc, sc, sizeof sc), (long long)m,
+                        (long long)n);
   }
   return set_out(c, a->dtype, 2, mn);
 }
@@ -796,7 +808,10 @@ static bool constant_true(const dlc_tensor *t) {
   if (!t || !t->data || dlc_tensor_numel(t) < 1)
     return false;
   switch (t->dtype) {
-  case DLC_DT_FLOAT32: case DLC_DT_INT64: case DLC_DT_INT32: case DLC_DT_INT8:
+  case DLC_DT_FLOAT32:
+  case DLC_DT_INT64:
+  case DLC_DT_INT32:
+  case DLC_DT_INT8:
   case DLC_DT_UINT8:
     return dlc_tensor_get_f64(t, 0) != 0;
   default:
@@ -813,7 +828,7 @@ bool dlc_infer_dropout(dlc_op_ctx *c) {
   bool ok = true;
   if (constant_true(input(c, 2)))
     ok = dlc_op_error(c, "training_mode is true: Dropout is only supported "
-                      "at inference");
+                         "at inference");
   if (c->n_outputs >= 2 && c->node->outputs[1])
     ok = dlc_op_error(c, "Dropout mask output is not supported at inference");
   return ok && set_out_like(c, x);
@@ -850,11 +865,16 @@ typedef enum bin_op { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_POW } bin_op;
 /* Float32 a op b, in double then rounded once (exact for + - * /). */
 static float bin_f32(bin_op op, float a, float b) {
   switch (op) {
-  case BIN_ADD: return (float)((double)a + b);
-  case BIN_SUB: return (float)((double)a - b);
-  case BIN_MUL: return (float)((double)a * b);
-  case BIN_DIV: return (float)((double)a / b);
-  case BIN_POW: return (float)pow(a, b);
+  case BIN_ADD:
+    return (float)((double)a + b);
+  case BIN_SUB:
+    return (float)((double)a - b);
+  case BIN_MUL:
+    return (float)((double)a * b);
+  case BIN_DIV:
+    return (float)((double)a / b);
+  case BIN_POW:
+    return (float)pow(a, b);
   }
   return 0;
 }
@@ -865,11 +885,16 @@ static float bin_f32(bin_op op, float a, float b) {
 static int64_t bin_i64(bin_op op, int64_t a, int64_t b) {
   uint64_t ua = (uint64_t)a, ub = (uint64_t)b;
   switch (op) {
-  case BIN_ADD: return (int64_t)(ua + ub);
-  case BIN_SUB: return (int64_t)(ua - ub);
-  case BIN_MUL: return (int64_t)(ua * ub);
-  case BIN_DIV: return b == -1 ? (int64_t)(0 - ua) : a / b;
-  case BIN_POW: break;
+  case BIN_ADD:
+    return (int64_t)(ua + ub);
+  case BIN_SUB:
+    return (int64_t)(ua - ub);
+  case BIN_MUL:
+    return (int64_t)(ua * ub);
+  case BIN_DIV:
+    return b == -1 ? (int64_t)(0 - ua) : a / b;
+  case BIN_POW:
+    break;
   }
   return 0;
 }
@@ -885,10 +910,11 @@ static bool run_binary(dlc_op_ctx *c, bin_op op) {
   if (is_int && op == BIN_POW)
     return dlc_op_error(c, "Pow on int64 is not supported");
   for (int64_t i = 0; i < n; i++) {
-    int64_t ia = dlc_broadcast_index(a, y, i), ib = dlc_broadcast_index(b, y, i);
+    int64_t ia = dlc_broadcast_index(a, y, i),
+            ib = dlc_broadcast_index(b, y, i);
     if (!is_int) {
-      ((float *)y->data)[i] =
-          bin_f32(op, ((const float *)a->data)[ia], ((const float *)b->data)[ib]);
+      ((float *)y->data)[i] = bin_f32(op, ((const float *)a->data)[ia],
+                                      ((const float *)b->data)[ib]);
       continue;
     }
     int64_t va = ((const int64_t *)a->data)[ia];

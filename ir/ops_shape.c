@@ -89,6 +89,19 @@ static bool const_ints(dlc_op_ctx *c, int idx, const char *what,
   return true;
 }
 
+/* Reports inputs the table requires (below min_inputs) but the model
+ * omitted with "": every function below may then read them. */
+static bool required_inputs(dlc_op_ctx *c) {
+  int need = dlc_op_get_info(c->node->op)->min_inputs;
+  for (int i = 0; i < need && i < c->n_inputs; i++)
+    if (!c->in[i])
+      return dlc_op_error(c, "input %d is required but omitted", i);
+  if (c->n_inputs < need)
+    return dlc_op_error(c, "has %d inputs, needs at least %d", c->n_inputs,
+                        need);
+  return true;
+}
+
 /* Input idx when the node has it and it is not omitted, else NULL. */
 static const dlc_tensor *optional_in(const dlc_op_ctx *c, int idx) {
   return idx < c->n_inputs ? c->in[idx] : NULL;
@@ -160,6 +173,8 @@ const dlc_attr_schema dlc_attrs_flatten[] = {
 
 /* X (d0..dr-1) -> (d0*..*d(axis-1), d(axis)*..*d(r-1)); axis in [-r, r]. */
 bool dlc_infer_flatten(dlc_op_ctx *c) {
+  if (!required_inputs(c))
+    return false;
   const dlc_tensor *x = c->in[0];
   int64_t axis = dlc_node_get_int(c->node, "axis");
   char s[SHAPE_BUF];
@@ -193,14 +208,46 @@ static bool reshape_mismatch(dlc_op_ctx *c, const int64_t *want, int n) {
                       ints_str(want, n, b, sizeof b));
 }
 
-/* Resolves the requested shape: 0 copies the input dim (unless allowzero),
- * one -1 takes whatever element count is left. */
-bool dlc_infer_reshape(dlc_op_ctx *c) {
+/* Resolves each requested dim into dims[]: 0 copies the input dim (unless
+ * allowzero), -1 (at most one, its index in *infer_at) is left for later.
+ * *known gets the product of the resolved dims. */
+static bool reshape_resolve(dlc_op_ctx *c, const int64_t *want, int n,
+                            int64_t *dims, int *infer_at, int64_t *known) {
   const dlc_tensor *x = c->in[0];
-  int64_t n, want[DLC_MAX_RANK], dims[DLC_MAX_RANK], known = 1;
   bool allowzero = dlc_node_get_int(c->node, "allowzero") != 0;
   char s[SHAPE_BUF], s2[SHAPE_BUF];
-  int infer_at = -1;
+  *infer_at = -1;
+  *known = 1;
+  for (int i = 0; i < n; i++) {
+    int64_t v = want[i];
+    if (v == -1 && *infer_at >= 0)
+      return dlc_op_error(c, "target shape %s has more than one -1",
+                          ints_str(want, n, s, sizeof s));
+    if (v == -1) {
+      *infer_at = i;
+      continue;
+    }
+    if (v < -1)
+      return dlc_op_error(c, "target shape %s has a negative dim %" PRId64,
+                          ints_str(want, n, s, sizeof s), v);
+    if (v == 0 && !allowzero && i >= x->rank)
+      return dlc_op_error(c, "target shape %s copies dim %d (0) but the "
+                          "input %s has rank %d", ints_str(want, n, s,
+                          sizeof s), i, dlc_shape_str(x, s2, sizeof s2),
+                          x->rank);
+    dims[i] = v == 0 && !allowzero ? x->dims[i] : v;
+    if (!mul_nonneg(*known, dims[i], known))
+      return reshape_mismatch(c, want, n);
+  }
+  return true;
+}
+
+bool dlc_infer_reshape(dlc_op_ctx *c) {
+  if (!required_inputs(c))
+    return false;
+  const dlc_tensor *x = c->in[0];
+  int64_t n, want[DLC_MAX_RANK], dims[DLC_MAX_RANK], known;
+  int infer_at;
   if (!const_ints(c, 1, "shape", false, &n))
     return false;
   if (n > DLC_MAX_RANK)
@@ -208,34 +255,12 @@ bool dlc_infer_reshape(dlc_op_ctx *c) {
                         "%d supported", n, DLC_MAX_RANK);
   for (int i = 0; i < n; i++)
     want[i] = dlc_tensor_get_int(c->in[1], i);
-  for (int i = 0; i < n; i++) {
-    int64_t v = want[i];
-    if (v == -1 && infer_at >= 0)
-      return dlc_op_error(c, "target shape %s has more than one -1",
-                          ints_str(want, n, s, sizeof s));
-    if (v == -1) {
-      infer_at = i;
-      continue;
-    }
-    if (v < -1)
-      return dlc_op_error(c, "target shape %s has a negative dim %" PRId64,
-                          ints_str(want, n, s, sizeof s), v);
-    if (v == 0 && !allowzero) {
-      if (i >= x->rank)
-        return dlc_op_error(c, "target shape %s copies dim %d (0) but the "
-                            "input %s has rank %d", ints_str(want, n, s,
-                            sizeof s), i, dlc_shape_str(x, s2, sizeof s2),
-                            x->rank);
-      v = x->dims[i];
-    }
-    dims[i] = v;
-    if (!mul_nonneg(known, v, &known))
-      return reshape_mismatch(c, want, (int)n);
-  }
+  if (!reshape_resolve(c, want, (int)n, dims, &infer_at, &known))
+    return false;
   int64_t numel = dlc_tensor_numel(x);
   if (infer_at >= 0) {
-    /* known == 0 leaves -1 ambiguous (and allowzero with 0 and -1 is
-     * invalid in ONNX); both are mismatches. */
+    /* known == 0 leaves -1 undetermined (and allowzero with 0 and -1 is
+     * invalid in ONNX): both are mismatches. */
     if (known == 0 || numel < 0 || numel % known != 0)
       return reshape_mismatch(c, want, (int)n);
     dims[infer_at] = numel / known;
@@ -283,6 +308,8 @@ static bool transpose_perm(dlc_op_ctx *c, int *p) {
 
 /* Y dims[k] = X dims[perm[k]]. */
 bool dlc_infer_transpose(dlc_op_ctx *c) {
+  if (!required_inputs(c))
+    return false;
   const dlc_tensor *x = c->in[0];
   int p[DLC_MAX_RANK];
   int64_t dims[DLC_MAX_RANK];
@@ -435,6 +462,8 @@ static bool split_equal(dlc_op_ctx *c, int axis) {
 }
 
 bool dlc_infer_split(dlc_op_ctx *c) {
+  if (!required_inputs(c))
+    return false;
   const dlc_tensor *x = c->in[0], *sp = optional_in(c, 1);
   int axis;
   int64_t n = 0;
@@ -510,9 +539,7 @@ static bool slice_inputs(dlc_op_ctx *c, int64_t *n) {
   static const char *const names[] = {"", "starts", "ends", "axes", "steps"};
   for (int i = 1; i < 5; i++) {
     int64_t m;
-    if (!optional_in(c, i) && i <= 2)
-      return dlc_op_error(c, "input %d (%s) is required", i, names[i]);
-    if (!optional_in(c, i))
+    if (!optional_in(c, i)) /* starts and ends: see required_inputs */
       continue;
     if (!const_ints(c, i, names[i], true, &m))
       return false;
@@ -562,6 +589,8 @@ static bool slice_make_plan(dlc_op_ctx *c, slice_plan *p) {
 }
 
 bool dlc_infer_slice(dlc_op_ctx *c) {
+  if (!required_inputs(c))
+    return false;
   slice_plan p;
   if (!slice_make_plan(c, &p))
     return false;
@@ -599,6 +628,8 @@ static bool d2s_mode(dlc_op_ctx *c, bool *crd) {
 
 /* X (N, C, H, W) -> Y (N, C/b^2, H*b, W*b). */
 bool dlc_infer_depth_to_space(dlc_op_ctx *c) {
+  if (!required_inputs(c))
+    return false;
   const dlc_tensor *x = c->in[0];
   int64_t b = dlc_node_get_int(c->node, "blocksize"), bb, d[4];
   bool crd;
@@ -774,6 +805,8 @@ static void shape_range(const dlc_op_ctx *c, int *lo, int *hi) {
 }
 
 bool dlc_infer_shape(dlc_op_ctx *c) {
+  if (!required_inputs(c))
+    return false;
   int lo, hi;
   shape_range(c, &lo, &hi);
   int64_t n = hi - lo;
@@ -813,6 +846,8 @@ static bool gather_index(dlc_op_ctx *c, int axis, int64_t j, int64_t *k) {
 
 /* Y = X[:axis] + indices.shape + X[axis+1:]. */
 bool dlc_infer_gather(dlc_op_ctx *c) {
+  if (!required_inputs(c))
+    return false;
   const dlc_tensor *x = c->in[0], *ix = c->in[1];
   int axis, r;
   int64_t dims[DLC_MAX_RANK], k;
@@ -890,6 +925,8 @@ static bool axes_mask(dlc_op_ctx *c, int rank, bool *mask) {
 
 /* Inserts a size-1 dim at each axis; axes are positions in the output. */
 bool dlc_infer_unsqueeze(dlc_op_ctx *c) {
+  if (!required_inputs(c))
+    return false;
   const dlc_tensor *x = c->in[0];
   int64_t n, dims[DLC_MAX_RANK];
   bool is_new[DLC_MAX_RANK] = {false};
@@ -911,6 +948,8 @@ bool dlc_infer_unsqueeze(dlc_op_ctx *c) {
 
 /* Removes the named size-1 dims, or every size-1 dim when axes is absent. */
 bool dlc_infer_squeeze(dlc_op_ctx *c) {
+  if (!required_inputs(c))
+    return false;
   const dlc_tensor *x = c->in[0];
   bool drop[DLC_MAX_RANK] = {false};
   int64_t dims[DLC_MAX_RANK];

@@ -1,0 +1,285 @@
+/* cg.h — private to codegen/: the state shared by the backend's stages.
+ *
+ * Stages, one file each: cg_target.c (triple, CPU, features -> target
+ * machine, vector width, CPU mask), cg_memory.c (where every value lives at
+ * run time: caller buffers, constants, workspace offsets by liveness),
+ * cg_module.c (the driver: kernels, entry points, descriptor, verify,
+ * optimise, emit), cg_build.c (IR helpers: loops, loads, vectors),
+ * cg_header.c (model.h), cg_link.c (shared objects), and one file per kernel
+ * family (cg_elementwise.c, cg_conv.c, cg_gemm.c, cg_pool.c, cg_norm.c,
+ * cg_shape.c) behind the selection point cg_select.c.
+ */
+#ifndef DLC_CG_H
+#define DLC_CG_H
+
+#include <llvm-c/Core.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "codegen/codegen.h"
+
+/* ------------------------------------------------------------------ target */
+
+typedef struct cg_target {
+  LLVMTargetMachineRef tm;
+  char triple[128];
+  char cpu[64];
+  char *features;    /* malloc'd LLVM feature string */
+  uint64_t cpu_mask; /* DLCRT_CPU_* bits the code may use */
+  int vl;            /* floats per vector register: 4, 8 or 16 */
+  bool x86;
+  bool aarch64;
+} cg_target;
+
+/* Creates the target machine for the options' triple/cpu/features/-O. */
+bool cg_target_init(cg_target *t, const dlc_codegen_options *o, dlc_diag *d);
+void cg_target_free(cg_target *t);
+
+/* ------------------------------------------------------- memory planning */
+
+typedef enum cg_loc {
+  CG_LOC_NONE = 0,   /* not needed at run time */
+  CG_LOC_INPUT,      /* inputs[index] of the run call */
+  CG_LOC_OUTPUT,     /* outputs[index] */
+  CG_LOC_WORKSPACE,  /* workspace + offset */
+  CG_LOC_CONST,      /* a constant blob in .rodata (data known) */
+} cg_loc;
+
+typedef struct cg_place {
+  cg_loc loc;
+  int index;      /* input/output index */
+  int64_t offset; /* bytes into the workspace */
+} cg_place;
+
+typedef struct cg_plan {
+  cg_place *place;        /* by value id; aliases carry their root's place */
+  int *root;              /* by value id: the value whose storage it uses */
+  int64_t *scratch;       /* by node id: workspace offset of its scratch */
+  int64_t workspace_size; /* bytes, multiple of the alignment */
+  int64_t align;          /* 64 */
+} cg_plan;
+
+struct cg_ctx;
+bool cg_plan_build(struct cg_ctx *c, cg_plan *p);
+void cg_plan_free(cg_plan *p);
+/* True when the node needs no kernel: its outputs are constants computed at
+ * compile time, or it only renames its input (alias). */
+bool cg_node_is_folded(const dlc_node *n);
+bool cg_node_is_alias(const struct cg_ctx *c, const dlc_node *n);
+/* A value whose bytes are known at compile time. */
+bool cg_value_is_const(const dlc_value *v);
+
+/* -------------------------------------------------------- kernel emission */
+
+/* One kernel function being emitted: `void k(ptr a0, ..., ptr ak)`, every
+ * argument a noalias pointer to float data (inputs, outputs, extra blobs,
+ * scratch). */
+typedef struct cg_fn {
+  struct cg_ctx *c;
+  const dlc_node *node;
+  LLVMValueRef fn;
+  LLVMBuilderRef b;
+  LLVMBasicBlockRef entry; /* allocas go here */
+  LLVMValueRef *in;        /* by node input: pointer arg or NULL */
+  LLVMValueRef *out;       /* by node output */
+  LLVMValueRef extra[8];   /* blobs the emitter's prepare step added */
+  LLVMValueRef scratch;    /* NULL when the kernel has none */
+} cg_fn;
+
+/* A run-time argument of a kernel call that is not a graph value: a constant
+ * blob made at compile time (transformed weights, tables). */
+typedef struct cg_blob {
+  const void *data; /* borrowed until the call is emitted */
+  size_t size;
+} cg_blob;
+
+/* What a kernel call needs, filled by an emitter's prepare step. */
+typedef struct cg_call {
+  /* Bytes appended to the kernel's identity beyond op, shapes, attributes
+   * and compile-time inputs (e.g. a layout choice). */
+  char key_extra[64];
+  int n_extra;
+  cg_blob extra[8];
+  void *owned[8]; /* freed after the call is emitted */
+  int n_owned;
+} cg_call;
+
+/* One kernel family: prepare (optional) and emit. ct_inputs: bit i set when
+ * the kernel body reads input i's data at compile time (it is then part of
+ * the kernel identity and not passed at run time). prep_inputs: inputs only
+ * the prepare step reads (to make blobs): not passed, not in the identity.
+ * Both must be constants. */
+typedef struct cg_emitter {
+  const char *kind;
+  unsigned ct_inputs;
+  unsigned prep_inputs;
+  bool (*prepare)(struct cg_ctx *c, const dlc_node *n, cg_call *call);
+  bool (*emit)(cg_fn *f);
+  int64_t (*scratch)(const dlc_node *n); /* bytes; NULL: none */
+} cg_emitter;
+
+/* The selection point: the emitter for a node, or NULL when the operator (or
+ * this use of it) is not supported; *why says what is missing. */
+const cg_emitter *cg_select(const dlc_node *n, const char **why);
+int64_t cg_node_scratch(const dlc_node *n);
+
+/* Emitters per family (cg_elementwise.c, ...). */
+extern const cg_emitter cg_emit_unary, cg_emit_binary, cg_emit_clip,
+    cg_emit_copy, cg_emit_conv, cg_emit_conv_transpose, cg_emit_gemm,
+    cg_emit_matmul, cg_emit_pool, cg_emit_global_pool, cg_emit_batch_norm,
+    cg_emit_instance_norm, cg_emit_layer_norm, cg_emit_softmax,
+    cg_emit_reduce_mean, cg_emit_transpose, cg_emit_concat, cg_emit_split,
+    cg_emit_slice, cg_emit_pad, cg_emit_gather, cg_emit_depth_to_space,
+    cg_emit_resize;
+
+/* ------------------------------------------------------- compile context */
+
+typedef struct cg_kernel_entry {
+  char *key;
+  size_t key_len;
+  LLVMValueRef fn;
+  int n_args;
+} cg_kernel_entry;
+
+typedef struct cg_ctx {
+  const dlc_graph *g;
+  const dlc_codegen_options *opt;
+  dlc_diag *d;
+  cg_target *t;
+  const char *prefix;
+  LLVMContextRef llc;
+  LLVMModuleRef mod;
+  LLVMBuilderRef b;
+  LLVMTypeRef f32, i1, i8, i32, i64, ptr, vf, void_t;
+  cg_plan plan;
+  DLC_VEC(cg_kernel_entry) kernels;
+  LLVMValueRef *value_global; /* by value id: constant blob, lazily */
+  int blob_count;
+  int math_calls; /* libm functions referenced */
+  bool batched;   /* run_batch loops over a symbolic leading batch dim */
+} cg_ctx;
+
+/* The model body's view of the run-time buffers. */
+typedef struct cg_body {
+  LLVMValueRef *inputs, *outputs; /* loaded pointers, by graph index */
+  LLVMValueRef ws;
+} cg_body;
+
+/* Pointer to value v's storage (caller buffer, constant or workspace). */
+LLVMValueRef cg_value_ptr(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
+                          const dlc_value *v);
+/* Emits the call of node n's kernel (building the kernel if new). */
+bool cg_emit_node(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
+                  const dlc_node *n, const cg_emitter *e);
+void cg_kernels_free(cg_ctx *c);
+
+/* cg_entry.c: the exported PREFIX_run, PREFIX_run_batch,
+ * PREFIX_workspace_size, PREFIX_status_message and PREFIX_model around the
+ * body function. */
+void cg_build_entries(cg_ctx *c, LLVMValueRef body);
+/* Shape of graph input/output v as the ABI shows it: -1 for the batch dim of
+ * a batched model. Returns the rank. */
+int cg_abi_shape(const cg_ctx *c, const dlc_value *v, bool input,
+                 int64_t *dims);
+/* Elements of v per batch item. */
+int64_t cg_abi_numel(const cg_ctx *c, const dlc_value *v);
+
+/* A private constant blob of bytes in .rodata, 64-byte aligned. */
+LLVMValueRef cg_const_blob(cg_ctx *c, const void *data, size_t size,
+                           const char *hint);
+
+/* Sliding-window geometry of Conv and the pools, as 2-D (1-D is H = 1):
+ * pads after auto_pad is resolved. False for 3 or more spatial dims. */
+typedef struct cg_geom {
+  int64_t in[2], out[2], k[2], s[2], d[2], pb[2], pe[2];
+} cg_geom;
+bool cg_geom_get(const dlc_node *n, const dlc_tensor *x, const dlc_tensor *y,
+                 const int64_t *kernel, cg_geom *g);
+
+/* ----------------------------------------------------------- IR helpers */
+
+LLVMValueRef cg_i64(cg_fn *f, int64_t v);
+LLVMValueRef cg_f32(cg_fn *f, double v);
+/* Splat scalar x to the target vector type (or return x if ty is f32). */
+LLVMValueRef cg_splat(cg_fn *f, LLVMValueRef x, LLVMTypeRef ty);
+LLVMValueRef cg_fconst(cg_fn *f, LLVMTypeRef ty, double v);
+/* &base[idx] for float elements. */
+LLVMValueRef cg_gep(cg_fn *f, LLVMValueRef base, LLVMValueRef idx);
+/* Load/store a float or vector of floats (element alignment) at base[idx]. */
+LLVMValueRef cg_load(cg_fn *f, LLVMTypeRef ty, LLVMValueRef base,
+                     LLVMValueRef idx);
+void cg_store(cg_fn *f, LLVMValueRef v, LLVMValueRef base, LLVMValueRef idx);
+/* idx*stride + off with constant folding of the trivial cases. */
+LLVMValueRef cg_affine(cg_fn *f, LLVMValueRef acc, LLVMValueRef idx,
+                       int64_t stride);
+/* A stack variable in the entry block (mem2reg turns it into registers). */
+LLVMValueRef cg_var(cg_fn *f, LLVMTypeRef ty, LLVMValueRef init);
+/* Calls an overloaded intrinsic (llvm.fma, llvm.exp, ...) of type ty. */
+LLVMValueRef cg_intrinsic(cg_fn *f, const char *name, LLVMTypeRef ty,
+                          LLVMValueRef *args, int n);
+/* Calls a libm function (float -> float) on a scalar or on each lane. */
+LLVMValueRef cg_libm1(cg_fn *f, const char *name, LLVMValueRef x);
+/* Horizontal sum / max of a vector (scalars pass through). */
+LLVMValueRef cg_hsum(cg_fn *f, LLVMValueRef v);
+LLVMValueRef cg_hmax(cg_fn *f, LLVMValueRef v);
+LLVMValueRef cg_fmax(cg_fn *f, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef cg_fmin(cg_fn *f, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef cg_fma(cg_fn *f, LLVMValueRef a, LLVMValueRef b, LLVMValueRef acc);
+/* memcpy / memset of n floats. */
+void cg_copy(cg_fn *f, LLVMValueRef dst, LLVMValueRef src, int64_t n);
+void cg_fill(cg_fn *f, LLVMValueRef dst, int64_t n, float v);
+
+/* Counted loop for (iv = begin; iv < end; iv += step) with a constant trip
+ * count: cg_for_begin returns iv (a constant when the trip count is 1, and
+ * no loop is made); the body follows; cg_for_end closes it. Requires
+ * end > begin. */
+typedef struct cg_loop {
+  LLVMBasicBlockRef body;
+  LLVMValueRef iv;
+  int64_t step, end;
+  bool single;
+} cg_loop;
+LLVMValueRef cg_for_begin(cg_fn *f, cg_loop *l, int64_t begin, int64_t end,
+                          int64_t step);
+void cg_for_end(cg_fn *f, cg_loop *l);
+
+/* Nested loops over dims[0..rank): idx[k] receives each counter. */
+typedef struct cg_nest {
+  cg_loop loops[DLC_MAX_RANK];
+  int rank;
+} cg_nest;
+void cg_nest_begin(cg_fn *f, cg_nest *n, int rank, const int64_t *dims,
+                   LLVMValueRef *idx);
+void cg_nest_end(cg_fn *f, cg_nest *n);
+
+/* Contiguous (row-major) strides of t in elements. */
+void cg_strides(const dlc_tensor *t, int64_t *strides);
+/* Elements of t (types are fully known in codegen). */
+int64_t cg_numel(const dlc_tensor *t);
+
+/* Element-wise map over out's shape: operand i (pointer p[i], type t[i])
+ * broadcasts numpy-style to out; op combines the loaded operands (scalars or
+ * vectors of the same type ty). Vectorised on the innermost dim when
+ * vector_ok. */
+typedef LLVMValueRef (*cg_map_op)(cg_fn *f, LLVMValueRef *x, LLVMTypeRef ty,
+                                  const void *ud);
+void cg_emit_map(cg_fn *f, int n, LLVMValueRef *p, const dlc_tensor *const *t,
+                 LLVMValueRef out, const dlc_tensor *out_t, cg_map_op op,
+                 const void *ud, bool vector_ok);
+
+/* Strided copy: out[obase + sum i_k*ostr_k] = in[ibase + sum i_k*istr_k] over
+ * dims[0..rank). Collapses contiguous dims; the innermost unit-stride run is
+ * vectorised. */
+void cg_emit_strided_copy(cg_fn *f, int rank, const int64_t *dims,
+                          LLVMValueRef in, int64_t ibase,
+                          const int64_t *istr, LLVMValueRef out,
+                          int64_t obase, const int64_t *ostr);
+
+/* --------------------------------------------------------- header, link */
+
+bool cg_write_header(const cg_ctx *c, const char *path, dlc_diag *d);
+/* Links obj into a shared object at out with `linker -shared`. */
+bool cg_link_shared(const char *linker, const char *obj, const char *out,
+                    const char *runtime_lib, bool need_libm, dlc_diag *d);
+
+#endif /* DLC_CG_H */

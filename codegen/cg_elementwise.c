@@ -1,0 +1,263 @@
+/* cg_elementwise.c — element-wise kernels: the broadcasting map loop that
+ * every element-wise operator (and BatchNormalization's scale and shift)
+ * goes through, and the per-operator scalar/vector formulas.
+ *
+ * Math functions: exp, pow and sqrt are LLVM intrinsics (exp and pow become
+ * calls to expf/powf, lane by lane); erf and tanh call erff/tanhf. A model
+ * using them needs -lm at link time (docs/abi.md). */
+#include <math.h>
+#include <string.h>
+
+#include "codegen/cg.h"
+
+#define MAX_OPERANDS 4
+
+/* Broadcast strides of operand t over out's dims (0 where it repeats). */
+static void broadcast_strides(const dlc_tensor *t, const dlc_tensor *out,
+                              int64_t *st) {
+  int64_t cs[DLC_MAX_RANK];
+  cg_strides(t, cs);
+  int shift = out->rank - t->rank;
+  for (int k = 0; k < out->rank; k++) {
+    int j = k - shift;
+    st[k] = (j < 0 || t->dims[j] == 1 || out->dims[k] == 1) ? 0 : cs[j];
+  }
+}
+
+/* Drops size-1 dims and merges a dim into the next inner one whenever every
+ * operand walks them as one (stride[k] == stride[k+1] * dims[k+1]). */
+static int collapse(int rank, int64_t *dims, int n_ops,
+                    int64_t st[][DLC_MAX_RANK]) {
+  int r = 0;
+  for (int k = 0; k < rank; k++) {
+    if (dims[k] == 1)
+      continue;
+    bool merge = r > 0;
+    for (int i = 0; merge && i < n_ops; i++)
+      merge = st[i][r - 1] == st[i][k] * dims[k];
+    if (merge) {
+      dims[r - 1] *= dims[k];
+      for (int i = 0; i < n_ops; i++)
+        st[i][r - 1] = st[i][k];
+      continue;
+    }
+    dims[r] = dims[k];
+    for (int i = 0; i < n_ops; i++)
+      st[i][r] = st[i][k];
+    r++;
+  }
+  return r;
+}
+
+typedef struct map_inner {
+  int n;
+  LLVMValueRef *p, *base, out, obase;
+  int64_t *st; /* innermost stride of each operand */
+  cg_map_op op;
+  const void *ud;
+} map_inner;
+
+static void inner_run(cg_fn *f, const map_inner *m, int64_t begin,
+                      int64_t end, int64_t step, LLVMTypeRef ty) {
+  cg_loop l;
+  LLVMValueRef j = cg_for_begin(f, &l, begin, end, step);
+  LLVMValueRef x[MAX_OPERANDS];
+  for (int i = 0; i < m->n; i++) {
+    LLVMValueRef at = m->base[i];
+    if (m->st[i] != 0)
+      at = cg_affine(f, at, j, m->st[i]);
+    if (!at)
+      at = cg_i64(f, 0);
+    if (m->st[i] == 0)
+      x[i] = cg_splat(f, cg_load(f, f->c->f32, m->p[i], at), ty);
+    else
+      x[i] = cg_load(f, ty, m->p[i], at);
+  }
+  LLVMValueRef y = m->op(f, x, ty, m->ud);
+  LLVMValueRef at = cg_affine(f, m->obase, j, 1);
+  cg_store(f, y, m->out, at);
+  cg_for_end(f, &l);
+}
+
+void cg_emit_map(cg_fn *f, int n, LLVMValueRef *p, const dlc_tensor *const *t,
+                 LLVMValueRef out, const dlc_tensor *out_t, cg_map_op op,
+                 const void *ud, bool vector_ok) {
+  DLC_ASSERT(n <= MAX_OPERANDS);
+  int64_t dims[DLC_MAX_RANK], st[MAX_OPERANDS + 1][DLC_MAX_RANK];
+  memcpy(dims, out_t->dims, sizeof(int64_t) * (size_t)out_t->rank);
+  for (int i = 0; i < n; i++)
+    broadcast_strides(t[i], out_t, st[i]);
+  cg_strides(out_t, st[n]);
+  int r = collapse(out_t->rank, dims, n + 1, st);
+  if (r == 0) { /* a single element */
+    dims[0] = 1;
+    for (int i = 0; i <= n; i++)
+      st[i][0] = 0;
+    r = 1;
+  }
+  LLVMValueRef idx[DLC_MAX_RANK], base[MAX_OPERANDS + 1];
+  cg_nest nest;
+  cg_nest_begin(f, &nest, r - 1, dims, idx);
+  for (int i = 0; i <= n; i++) {
+    base[i] = NULL;
+    for (int k = 0; k < r - 1; k++)
+      base[i] = cg_affine(f, base[i], idx[k], st[i][k]);
+  }
+  int64_t inner_st[MAX_OPERANDS];
+  bool unit = true;
+  for (int i = 0; i < n; i++) {
+    inner_st[i] = st[i][r - 1];
+    unit = unit && inner_st[i] <= 1;
+  }
+  map_inner m = {n, p, base, out, base[n], inner_st, op, ud};
+  int64_t d = dims[r - 1], vl = f->c->t->vl;
+  int64_t main = vector_ok && unit && d >= vl ? d / vl * vl : 0;
+  if (main > 0)
+    inner_run(f, &m, 0, main, vl, f->c->vf);
+  if (main < d)
+    inner_run(f, &m, main, d, 1, f->c->f32);
+  cg_nest_end(f, &nest);
+}
+
+/* ------------------------------------------------------ operator formulas */
+
+static LLVMValueRef select_neg(cg_fn *f, LLVMValueRef x, LLVMValueRef neg) {
+  LLVMValueRef lt =
+      LLVMBuildFCmp(f->b, LLVMRealOLT, x, cg_fconst(f, LLVMTypeOf(x), 0), "");
+  return LLVMBuildSelect(f->b, lt, neg, x, "");
+}
+
+static LLVMValueRef exp_of(cg_fn *f, LLVMValueRef x) {
+  return cg_intrinsic(f, "llvm.exp", LLVMTypeOf(x), &x, 1);
+}
+
+static LLVMValueRef op_relu(cg_fn *f, LLVMValueRef x, LLVMTypeRef ty) {
+  LLVMValueRef gt = LLVMBuildFCmp(f->b, LLVMRealOGT, x, cg_fconst(f, ty, 0), "");
+  return LLVMBuildSelect(f->b, gt, x, cg_fconst(f, ty, 0), "");
+}
+
+static LLVMValueRef op_sigmoid(cg_fn *f, LLVMValueRef x, LLVMTypeRef ty) {
+  LLVMValueRef e = exp_of(f, LLVMBuildFNeg(f->b, x, ""));
+  LLVMValueRef den = LLVMBuildFAdd(f->b, cg_fconst(f, ty, 1), e, "");
+  return LLVMBuildFDiv(f->b, cg_fconst(f, ty, 1), den, "");
+}
+
+/* max(0, min(1, alpha*x + beta)) */
+static LLVMValueRef hard_sigmoid(cg_fn *f, LLVMValueRef x, LLVMTypeRef ty,
+                                 double alpha, double beta) {
+  LLVMValueRef y = LLVMBuildFMul(f->b, x, cg_fconst(f, ty, alpha), "");
+  y = LLVMBuildFAdd(f->b, y, cg_fconst(f, ty, beta), "");
+  y = cg_fmin(f, y, cg_fconst(f, ty, 1));
+  return cg_fmax(f, y, cg_fconst(f, ty, 0));
+}
+
+static LLVMValueRef unary(cg_fn *f, LLVMValueRef *xs, LLVMTypeRef ty,
+                          const void *ud) {
+  const dlc_node *n = ud;
+  LLVMValueRef x = xs[0];
+  switch (n->op) {
+  case DLC_OP_RELU:
+    return op_relu(f, x, ty);
+  case DLC_OP_LEAKY_RELU: {
+    double a = dlc_node_get_float(n, "alpha");
+    return select_neg(f, x, LLVMBuildFMul(f->b, x, cg_fconst(f, ty, a), ""));
+  }
+  case DLC_OP_ELU: {
+    double a = dlc_node_get_float(n, "alpha");
+    LLVMValueRef em1 = LLVMBuildFSub(f->b, exp_of(f, x), cg_fconst(f, ty, 1), "");
+    return select_neg(f, x, LLVMBuildFMul(f->b, em1, cg_fconst(f, ty, a), ""));
+  }
+  case DLC_OP_SIGMOID:
+    return op_sigmoid(f, x, ty);
+  case DLC_OP_TANH:
+    return cg_libm1(f, "tanhf", x);
+  case DLC_OP_ERF:
+    return cg_libm1(f, "erff", x);
+  case DLC_OP_HARD_SIGMOID:
+    return hard_sigmoid(f, x, ty, dlc_node_get_float(n, "alpha"),
+                        dlc_node_get_float(n, "beta"));
+  case DLC_OP_HARD_SWISH:
+    return LLVMBuildFMul(f->b, x, hard_sigmoid(f, x, ty, 1.0 / 6, 0.5), "");
+  case DLC_OP_SQRT:
+    return cg_intrinsic(f, "llvm.sqrt", ty, &x, 1);
+  case DLC_OP_EXP:
+    return exp_of(f, x);
+  case DLC_OP_IDENTITY:
+  case DLC_OP_DROPOUT:
+  default:
+    return x;
+  }
+}
+
+static LLVMValueRef binary(cg_fn *f, LLVMValueRef *x, LLVMTypeRef ty,
+                           const void *ud) {
+  const dlc_node *n = ud;
+  switch (n->op) {
+  case DLC_OP_ADD:
+    return LLVMBuildFAdd(f->b, x[0], x[1], "");
+  case DLC_OP_SUB:
+    return LLVMBuildFSub(f->b, x[0], x[1], "");
+  case DLC_OP_MUL:
+    return LLVMBuildFMul(f->b, x[0], x[1], "");
+  case DLC_OP_DIV:
+    return LLVMBuildFDiv(f->b, x[0], x[1], "");
+  case DLC_OP_POW:
+    return cg_intrinsic(f, "llvm.pow", ty, x, 2);
+  case DLC_OP_PRELU:
+  default:
+    return select_neg(f, x[0], LLVMBuildFMul(f->b, x[0], x[1], ""));
+  }
+}
+
+static bool emit_unary(cg_fn *f) {
+  const dlc_node *n = f->node;
+  const dlc_tensor *t = &n->inputs[0]->type;
+  /* tanhf/erff are called lane by lane anyway: keep those loops scalar. */
+  bool vec = n->op != DLC_OP_TANH && n->op != DLC_OP_ERF;
+  cg_emit_map(f, 1, &f->in[0], &t, f->out[0], &n->outputs[0]->type, unary, n,
+              vec);
+  return true;
+}
+
+static bool emit_binary(cg_fn *f) {
+  const dlc_node *n = f->node;
+  const dlc_tensor *t[2] = {&n->inputs[0]->type, &n->inputs[1]->type};
+  LLVMValueRef p[2] = {f->in[0], f->in[1]};
+  cg_emit_map(f, 2, p, t, f->out[0], &n->outputs[0]->type, binary, n, true);
+  return true;
+}
+
+/* Clip's bounds are constant inputs 1 and 2 (omitted: unbounded). */
+typedef struct clip_bounds {
+  double lo, hi;
+} clip_bounds;
+
+static LLVMValueRef clip(cg_fn *f, LLVMValueRef *x, LLVMTypeRef ty,
+                         const void *ud) {
+  const clip_bounds *b = ud;
+  LLVMValueRef y = x[0];
+  if (b->lo > -INFINITY)
+    y = cg_fmax(f, y, cg_fconst(f, ty, b->lo));
+  if (b->hi < INFINITY)
+    y = cg_fmin(f, y, cg_fconst(f, ty, b->hi));
+  return y;
+}
+
+static double bound(const dlc_node *n, int i, double dflt) {
+  if (i >= n->n_inputs || !n->inputs[i])
+    return dflt;
+  return dlc_tensor_get_f64(&n->inputs[i]->type, 0);
+}
+
+static bool emit_clip(cg_fn *f) {
+  const dlc_node *n = f->node;
+  clip_bounds b = {bound(n, 1, -INFINITY), bound(n, 2, INFINITY)};
+  const dlc_tensor *t = &n->inputs[0]->type;
+  cg_emit_map(f, 1, &f->in[0], &t, f->out[0], &n->outputs[0]->type, clip, &b,
+              true);
+  return true;
+}
+
+const cg_emitter cg_emit_unary = {"unary", 0, 0, NULL, emit_unary, NULL};
+const cg_emitter cg_emit_binary = {"binary", 0, 0, NULL, emit_binary, NULL};
+const cg_emitter cg_emit_clip = {"clip", 0x6, 0, NULL, emit_clip, NULL};

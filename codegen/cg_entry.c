@@ -1,0 +1,243 @@
+/* cg_entry.c — the exported symbols around the model body:
+ *   int      PREFIX_run(const float *const *in, float *const *out, void *ws)
+ *   int      PREFIX_run_batch(int64_t n, in, out, ws)
+ *   uint64_t PREFIX_workspace_size(int64_t n)
+ *   const char *PREFIX_status_message(int status)
+ *   const struct dlc_model PREFIX_model            (runtime/dlcrt.h)
+ *
+ * The entry functions are compiled for the baseline of the architecture, so
+ * that the argument and CPU checks run on any CPU and return DLCRT_ERR_CPU
+ * instead of faulting; the body (and every kernel) uses the chosen CPU. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/cg.h"
+#include "runtime/dlcrt.h"
+
+int cg_abi_shape(const cg_ctx *c, const dlc_value *v, bool input,
+                 int64_t *dims) {
+  for (int k = 0; k < v->type.rank; k++)
+    dims[k] = v->type.dims[k];
+  if (c->batched && v->type.rank > 0 && (!input || v->sym[0]))
+    dims[0] = -1;
+  return v->type.rank;
+}
+
+int64_t cg_abi_numel(const cg_ctx *c, const dlc_value *v) {
+  (void)c;
+  return cg_numel(&v->type); /* batch bound to 1 */
+}
+
+static void baseline_attrs(cg_ctx *c, LLVMValueRef fn) {
+  unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                          LLVMCreateEnumAttribute(c->llc, nounwind, 0));
+  if (!c->t->x86)
+    return;
+  LLVMAddAttributeAtIndex(
+      fn, LLVMAttributeFunctionIndex,
+      LLVMCreateStringAttribute(c->llc, "target-cpu", 10, "x86-64", 6));
+  LLVMAddAttributeAtIndex(
+      fn, LLVMAttributeFunctionIndex,
+      LLVMCreateStringAttribute(c->llc, "target-features", 15, "", 0));
+}
+
+static LLVMValueRef add_fn(cg_ctx *c, const char *suffix, LLVMTypeRef ret,
+                           LLVMTypeRef *params, unsigned n) {
+  char name[160];
+  snprintf(name, sizeof name, "%s_%s", c->prefix, suffix);
+  LLVMValueRef fn =
+      LLVMAddFunction(c->mod, name, LLVMFunctionType(ret, params, n, 0));
+  baseline_attrs(c, fn);
+  return fn;
+}
+
+/* Branches to a fresh block returning `status` when cond holds. */
+static void fail_if(cg_ctx *c, LLVMBuilderRef b, LLVMValueRef fn,
+                    LLVMValueRef cond, int status) {
+  LLVMBasicBlockRef bad = LLVMAppendBasicBlockInContext(c->llc, fn, "fail");
+  LLVMBasicBlockRef good = LLVMAppendBasicBlockInContext(c->llc, fn, "ok");
+  LLVMBuildCondBr(b, cond, bad, good);
+  LLVMPositionBuilderAtEnd(b, bad);
+  LLVMBuildRet(b, LLVMConstInt(c->i32, (unsigned)status, 0));
+  LLVMPositionBuilderAtEnd(b, good);
+}
+
+static LLVMValueRef is_null(LLVMBuilderRef b, LLVMValueRef p) {
+  return LLVMBuildIsNull(b, p, "");
+}
+
+/* NULL checks of the arrays and of every pointer in them. */
+static void check_pointers(cg_ctx *c, LLVMBuilderRef b, LLVMValueRef fn,
+                           LLVMValueRef arr, size_t n) {
+  fail_if(c, b, fn, is_null(b, arr), DLCRT_ERR_ARGUMENT);
+  for (size_t i = 0; i < n; i++) {
+    LLVMValueRef k = LLVMConstInt(c->i64, i, 0);
+    LLVMValueRef at = LLVMBuildInBoundsGEP2(b, c->ptr, arr, &k, 1, "");
+    fail_if(c, b, fn, is_null(b, LLVMBuildLoad2(b, c->ptr, at, "")),
+            DLCRT_ERR_ARGUMENT);
+  }
+}
+
+static LLVMValueRef build_run(cg_ctx *c, LLVMValueRef body) {
+  LLVMTypeRef params[3] = {c->ptr, c->ptr, c->ptr};
+  LLVMValueRef fn = add_fn(c, "run", c->i32, params, 3);
+  LLVMBuilderRef b = LLVMCreateBuilderInContext(c->llc);
+  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c->llc, fn, "entry"));
+  LLVMValueRef in = LLVMGetParam(fn, 0), out = LLVMGetParam(fn, 1),
+               ws = LLVMGetParam(fn, 2);
+  check_pointers(c, b, fn, in, c->g->inputs.n);
+  check_pointers(c, b, fn, out, c->g->outputs.n);
+  if (c->plan.workspace_size > 0) {
+    fail_if(c, b, fn, is_null(b, ws), DLCRT_ERR_ARGUMENT);
+    LLVMValueRef addr = LLVMBuildPtrToInt(b, ws, c->i64, "");
+    LLVMValueRef mis = LLVMBuildAnd(
+        b, addr, LLVMConstInt(c->i64, (unsigned long long)c->plan.align - 1, 0),
+        "");
+    fail_if(c, b, fn, LLVMBuildIsNotNull(b, mis, ""), DLCRT_ERR_ALIGN);
+  }
+  if (c->t->cpu_mask) {
+    LLVMTypeRef cty = LLVMFunctionType(c->i32, &c->i64, 1, 0);
+    LLVMValueRef chk = LLVMGetNamedFunction(c->mod, "dlcrt_cpu_supports");
+    if (!chk)
+      chk = LLVMAddFunction(c->mod, "dlcrt_cpu_supports", cty);
+    LLVMValueRef mask = LLVMConstInt(c->i64, c->t->cpu_mask, 0);
+    LLVMValueRef has = LLVMBuildCall2(b, cty, chk, &mask, 1, "");
+    fail_if(c, b, fn, LLVMBuildIsNull(b, has, ""), DLCRT_ERR_CPU);
+  }
+  LLVMValueRef args[3] = {in, out, ws};
+  LLVMBuildCall2(b, LLVMGlobalGetValueType(body), body, args, 3, "");
+  LLVMBuildRet(b, LLVMConstInt(c->i32, DLCRT_OK, 0));
+  LLVMDisposeBuilder(b);
+  return fn;
+}
+
+/* Fixed-shape models accept only n == 1. */
+static LLVMValueRef build_run_batch(cg_ctx *c, LLVMValueRef run) {
+  LLVMTypeRef params[4] = {c->i64, c->ptr, c->ptr, c->ptr};
+  LLVMValueRef fn = add_fn(c, "run_batch", c->i32, params, 4);
+  LLVMBuilderRef b = LLVMCreateBuilderInContext(c->llc);
+  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c->llc, fn, "entry"));
+  LLVMValueRef n = LLVMGetParam(fn, 0);
+  fail_if(c, b, fn,
+          LLVMBuildICmp(b, LLVMIntNE, n, LLVMConstInt(c->i64, 1, 0), ""),
+          DLCRT_ERR_BATCH);
+  LLVMValueRef args[3] = {LLVMGetParam(fn, 1), LLVMGetParam(fn, 2),
+                          LLVMGetParam(fn, 3)};
+  LLVMValueRef st =
+      LLVMBuildCall2(b, LLVMGlobalGetValueType(run), run, args, 3, "");
+  LLVMBuildRet(b, st);
+  LLVMDisposeBuilder(b);
+  return fn;
+}
+
+static LLVMValueRef build_workspace_size(cg_ctx *c) {
+  LLVMValueRef fn = add_fn(c, "workspace_size", c->i64, &c->i64, 1);
+  LLVMBuilderRef b = LLVMCreateBuilderInContext(c->llc);
+  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c->llc, fn, "entry"));
+  LLVMBuildRet(b, LLVMConstInt(c->i64,
+                               (unsigned long long)c->plan.workspace_size, 0));
+  LLVMDisposeBuilder(b);
+  return fn;
+}
+
+static void build_status_message(cg_ctx *c) {
+  LLVMTypeRef fty = LLVMFunctionType(c->ptr, &c->i32, 1, 0);
+  LLVMValueRef rt = LLVMGetNamedFunction(c->mod, "dlcrt_status_message");
+  if (!rt)
+    rt = LLVMAddFunction(c->mod, "dlcrt_status_message", fty);
+  LLVMValueRef fn = add_fn(c, "status_message", c->ptr, &c->i32, 1);
+  LLVMBuilderRef b = LLVMCreateBuilderInContext(c->llc);
+  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c->llc, fn, "entry"));
+  LLVMValueRef s = LLVMGetParam(fn, 0);
+  LLVMBuildRet(b, LLVMBuildCall2(b, fty, rt, &s, 1, ""));
+  LLVMDisposeBuilder(b);
+}
+
+/* ------------------------------------------------------------ descriptor */
+
+static LLVMValueRef cstring(cg_ctx *c, const char *s) {
+  LLVMValueRef init = LLVMConstStringInContext(c->llc, s, (unsigned)strlen(s), 0);
+  LLVMValueRef gv = LLVMAddGlobal(c->mod, LLVMTypeOf(init), "");
+  LLVMSetInitializer(gv, init);
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+  return gv;
+}
+
+static LLVMValueRef private_const(cg_ctx *c, LLVMValueRef init) {
+  LLVMValueRef gv = LLVMAddGlobal(c->mod, LLVMTypeOf(init), "");
+  LLVMSetInitializer(gv, init);
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  return gv;
+}
+
+/* struct dlc_model_tensor[] for the graph's inputs or outputs. */
+static LLVMValueRef tensor_table(cg_ctx *c, bool input) {
+  const dlc_graph *g = c->g;
+  size_t n = input ? g->inputs.n : g->outputs.n;
+  LLVMTypeRef fields[4] = {c->ptr, c->i32, c->ptr, c->i64};
+  LLVMTypeRef ty = LLVMStructTypeInContext(c->llc, fields, 4, 0);
+  if (n == 0)
+    return LLVMConstNull(c->ptr);
+  LLVMValueRef *rows = calloc(n, sizeof *rows);
+  for (size_t i = 0; i < n; i++) {
+    const dlc_value *v = input ? g->inputs.items[i] : g->outputs.items[i];
+    int64_t dims[DLC_MAX_RANK];
+    int rank = cg_abi_shape(c, v, input, dims);
+    LLVMValueRef el[DLC_MAX_RANK + 1];
+    for (int k = 0; k < rank; k++)
+      el[k] = LLVMConstInt(c->i64, (unsigned long long)dims[k], 1);
+    LLVMValueRef shape =
+        rank ? private_const(c, LLVMConstArray2(c->i64, el, (uint64_t)rank))
+             : LLVMConstNull(c->ptr);
+    LLVMValueRef f[4] = {cstring(c, v->name),
+                         LLVMConstInt(c->i32, (unsigned)rank, 0), shape,
+                         LLVMConstInt(c->i64,
+                                      (unsigned long long)cg_abi_numel(c, v), 0)};
+    rows[i] = LLVMConstStructInContext(c->llc, f, 4, 0);
+  }
+  LLVMValueRef arr = private_const(c, LLVMConstArray2(ty, rows, n));
+  free(rows);
+  return arr;
+}
+
+/* Field order and types mirror struct dlc_model in runtime/dlcrt.h. */
+static void build_descriptor(cg_ctx *c, LLVMValueRef run, LLVMValueRef batch,
+                             LLVMValueRef wsfn) {
+  LLVMValueRef f[] = {
+      LLVMConstInt(c->i32, DLCRT_ABI_VERSION, 0),
+      cstring(c, c->prefix),
+      LLVMConstInt(c->i32, c->g->inputs.n, 0),
+      LLVMConstInt(c->i32, c->g->outputs.n, 0),
+      tensor_table(c, true),
+      tensor_table(c, false),
+      LLVMConstInt(c->i64, (unsigned long long)c->plan.workspace_size, 0),
+      LLVMConstInt(c->i64, (unsigned long long)c->plan.align, 0),
+      LLVMConstInt(c->i32, c->batched, 0),
+      run,
+      batch,
+      wsfn,
+      cstring(c, c->t->triple),
+      cstring(c, c->t->cpu),
+      cstring(c, c->t->features ? c->t->features : ""),
+      LLVMConstInt(c->i64, c->t->cpu_mask, 0),
+  };
+  LLVMValueRef init =
+      LLVMConstStructInContext(c->llc, f, sizeof f / sizeof f[0], 0);
+  char name[160];
+  snprintf(name, sizeof name, "%s_model", c->prefix);
+  LLVMValueRef gv = LLVMAddGlobal(c->mod, LLVMTypeOf(init), name);
+  LLVMSetInitializer(gv, init);
+  LLVMSetGlobalConstant(gv, 1);
+}
+
+void cg_build_entries(cg_ctx *c, LLVMValueRef body) {
+  LLVMValueRef run = build_run(c, body);
+  LLVMValueRef batch = build_run_batch(c, run);
+  LLVMValueRef wsfn = build_workspace_size(c);
+  build_status_message(c);
+  build_descriptor(c, run, batch, wsfn);
+}

@@ -1,0 +1,231 @@
+/* cg_kernels.c — the model body: one call per node, in topological order,
+ * to a kernel function shared by every node with the same identity.
+ *
+ * A kernel's identity is its emitter, operator, input and output shapes,
+ * attributes, the bytes of the inputs it reads at compile time, and whatever
+ * its prepare step adds; weights and activations are pointer arguments, so
+ * ResNet's repeated blocks share one function per distinct layer shape. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/cg.h"
+
+typedef DLC_VEC(char) bytes;
+
+static void put(bytes *k, const void *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    dlc_vec_push(k, ((const char *)p)[i]);
+}
+
+static void put_shape(bytes *k, const dlc_tensor *t) {
+  put(k, &t->dtype, sizeof t->dtype);
+  put(k, &t->rank, sizeof t->rank);
+  put(k, t->dims, sizeof(int64_t) * (size_t)t->rank);
+}
+
+static void put_attr(bytes *k, const dlc_attr *a) {
+  put(k, a->name, strlen(a->name) + 1);
+  put(k, &a->kind, sizeof a->kind);
+  put(k, &a->i, sizeof a->i);
+  put(k, &a->f, sizeof a->f);
+  if (a->s)
+    put(k, a->s, strlen(a->s) + 1);
+  put(k, &a->n, sizeof a->n);
+  if (a->ints)
+    put(k, a->ints, sizeof(int64_t) * (size_t)a->n);
+  if (a->floats)
+    put(k, a->floats, sizeof(double) * (size_t)a->n);
+  for (int i = 0; a->strings && i < a->n; i++)
+    put(k, a->strings[i], strlen(a->strings[i]) + 1);
+  if (a->kind == DLC_ATTR_TENSOR) {
+    put_shape(k, &a->tensor);
+    if (a->tensor.data)
+      put(k, a->tensor.data, dlc_tensor_nbytes(&a->tensor));
+  }
+}
+
+static void make_key(const cg_emitter *e, const dlc_node *n,
+                     const cg_call *call, bytes *k) {
+  put(k, e->kind, strlen(e->kind) + 1);
+  put(k, &n->op, sizeof n->op);
+  for (int i = 0; i < n->n_inputs; i++) {
+    const dlc_value *v = n->inputs[i];
+    put(k, v ? "i" : "x", 1);
+    if (!v)
+      continue;
+    put_shape(k, &v->type);
+    if (i < 16 && (e->ct_inputs >> i & 1))
+      put(k, v->type.data, dlc_tensor_nbytes(&v->type));
+  }
+  for (int i = 0; i < n->n_outputs; i++) {
+    put(k, n->outputs[i] ? "o" : "x", 1);
+    if (n->outputs[i])
+      put_shape(k, &n->outputs[i]->type);
+  }
+  for (int i = 0; i < n->n_attrs; i++)
+    put_attr(k, &n->attrs[i]);
+  put(k, call->key_extra, sizeof call->key_extra);
+  put(k, &call->n_extra, sizeof call->n_extra);
+}
+
+static bool runtime_input(const cg_emitter *e, const dlc_node *n, int i) {
+  return n->inputs[i] &&
+         !(i < 16 && ((e->ct_inputs | e->prep_inputs) >> i & 1));
+}
+
+static int count_args(const cg_emitter *e, const dlc_node *n,
+                      const cg_call *call) {
+  int a = 0;
+  for (int i = 0; i < n->n_inputs; i++)
+    a += runtime_input(e, n, i);
+  for (int i = 0; i < n->n_outputs; i++)
+    a += n->outputs[i] != NULL;
+  return a + call->n_extra + (e->scratch && e->scratch(n) > 0);
+}
+
+static void set_kernel_attrs(cg_ctx *c, LLVMValueRef fn, int n_args) {
+  unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
+  unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+  for (int i = 0; i < n_args; i++)
+    LLVMAddAttributeAtIndex(fn, (unsigned)i + 1,
+                            LLVMCreateEnumAttribute(c->llc, noalias, 0));
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                          LLVMCreateEnumAttribute(c->llc, nounwind, 0));
+  if (c->t->vl == 16) {
+    /* Keep <16 x float> in ZMM registers rather than split in halves. */
+    LLVMAddAttributeAtIndex(
+        fn, LLVMAttributeFunctionIndex,
+        LLVMCreateStringAttribute(c->llc, "min-legal-vector-width", 22, "512",
+                                  3));
+  }
+}
+
+/* Creates the kernel function and emits its body with emitter e. */
+static LLVMValueRef build_kernel(cg_ctx *c, const cg_emitter *e,
+                                 const dlc_node *n, const cg_call *call,
+                                 int n_args) {
+  LLVMTypeRef params[64];
+  DLC_ASSERT(n_args <= 64);
+  for (int i = 0; i < n_args; i++)
+    params[i] = c->ptr;
+  char name[96];
+  snprintf(name, sizeof name, "%s_k%zu_%s", c->prefix, c->kernels.n,
+           dlc_op_name(n->op));
+  LLVMValueRef fn = LLVMAddFunction(
+      c->mod, name, LLVMFunctionType(c->void_t, params, (unsigned)n_args, 0));
+  LLVMSetLinkage(fn, LLVMInternalLinkage);
+  set_kernel_attrs(c, fn, n_args);
+  cg_fn f = {.c = c, .node = n, .fn = fn};
+  f.b = LLVMCreateBuilderInContext(c->llc);
+  f.entry = LLVMAppendBasicBlockInContext(c->llc, fn, "entry");
+  LLVMPositionBuilderAtEnd(f.b, f.entry);
+  LLVMValueRef in[64] = {0}, out[64] = {0};
+  f.in = in;
+  f.out = out;
+  int a = 0;
+  for (int i = 0; i < n->n_inputs && i < 64; i++)
+    if (runtime_input(e, n, i))
+      in[i] = LLVMGetParam(fn, (unsigned)a++);
+  for (int i = 0; i < n->n_outputs && i < 64; i++)
+    if (n->outputs[i])
+      out[i] = LLVMGetParam(fn, (unsigned)a++);
+  for (int i = 0; i < call->n_extra; i++)
+    f.extra[i] = LLVMGetParam(fn, (unsigned)a++);
+  if (a < n_args)
+    f.scratch = LLVMGetParam(fn, (unsigned)a++);
+  bool ok = e->emit(&f);
+  LLVMBuildRetVoid(f.b);
+  LLVMDisposeBuilder(f.b);
+  return ok ? fn : NULL;
+}
+
+static LLVMValueRef find_or_build(cg_ctx *c, const cg_emitter *e,
+                                  const dlc_node *n, const cg_call *call,
+                                  int n_args) {
+  bytes key = {0};
+  make_key(e, n, call, &key);
+  for (size_t i = 0; i < c->kernels.n; i++) {
+    cg_kernel_entry *k = &c->kernels.items[i];
+    if (k->key_len == key.n && memcmp(k->key, key.items, key.n) == 0) {
+      dlc_vec_free(&key);
+      return k->fn;
+    }
+  }
+  LLVMValueRef fn = build_kernel(c, e, n, call, n_args);
+  if (!fn) {
+    dlc_vec_free(&key);
+    return NULL;
+  }
+  cg_kernel_entry k = {key.items, key.n, fn, n_args};
+  dlc_vec_push(&c->kernels, k);
+  return fn;
+}
+
+/* Pointer to value v's storage inside the body function. */
+LLVMValueRef cg_value_ptr(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
+                          const dlc_value *v) {
+  int r = c->plan.root[v->id];
+  const cg_place *p = &c->plan.place[r];
+  switch (p->loc) {
+  case CG_LOC_INPUT:
+    return body->inputs[p->index];
+  case CG_LOC_OUTPUT:
+    return body->outputs[p->index];
+  case CG_LOC_WORKSPACE: {
+    LLVMValueRef off = LLVMConstInt(c->i64, (unsigned long long)p->offset, 0);
+    return LLVMBuildInBoundsGEP2(b, c->i8, body->ws, &off, 1, "");
+  }
+  case CG_LOC_CONST: {
+    if (!c->value_global[r]) {
+      const dlc_value *rv = c->g->values.items[r];
+      c->value_global[r] = cg_const_blob(c, rv->type.data,
+                                         dlc_tensor_nbytes(&rv->type),
+                                         rv->name);
+    }
+    return c->value_global[r];
+  }
+  default:
+    DLC_ASSERT(!"value without storage");
+    return NULL;
+  }
+}
+
+/* Emits the call for node n (selected emitter e) at b's position. */
+bool cg_emit_node(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
+                  const dlc_node *n, const cg_emitter *e) {
+  cg_call call = {0};
+  bool ok = !e->prepare || e->prepare(c, n, &call);
+  int n_args = count_args(e, n, &call);
+  LLVMValueRef fn = ok ? find_or_build(c, e, n, &call, n_args) : NULL;
+  if (fn) {
+    LLVMValueRef args[64];
+    int a = 0;
+    for (int i = 0; i < n->n_inputs; i++)
+      if (runtime_input(e, n, i))
+        args[a++] = cg_value_ptr(c, b, body, n->inputs[i]);
+    for (int i = 0; i < n->n_outputs; i++)
+      if (n->outputs[i])
+        args[a++] = cg_value_ptr(c, b, body, n->outputs[i]);
+    for (int i = 0; i < call.n_extra; i++)
+      args[a++] = cg_const_blob(c, call.extra[i].data, call.extra[i].size,
+                                n->name);
+    if (a < n_args) {
+      LLVMValueRef off = LLVMConstInt(
+          c->i64, (unsigned long long)c->plan.scratch[n->id], 0);
+      args[a++] = LLVMBuildInBoundsGEP2(b, c->i8, body->ws, &off, 1, "");
+    }
+    LLVMBuildCall2(b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)a, "");
+  } else if (ok) {
+    dlc_diag_error(c->d, "", "node '%s' (%s): the kernel could not be built",
+                   n->name, dlc_op_name(n->op));
+  }
+  for (int i = 0; i < call.n_owned; i++)
+    free(call.owned[i]);
+  return fn != NULL;
+}
+
+void cg_kernels_free(cg_ctx *c) {
+  for (size_t i = 0; i < c->kernels.n; i++)
+    free(c->kernels.items[i].key);
+  dlc_vec_free(&c->kernels);
+}

@@ -1,0 +1,152 @@
+/* cg_load.c — a compiled model inside this process: compile to a temporary
+ * shared object, dlopen it, and drive it through its exported descriptor,
+ * exactly as an application loading models at run time would. */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codegen/cg.h"
+#include "runtime/dlcrt.h"
+
+struct dlc_compiled {
+  void *handle;
+  const struct dlc_model *model;
+  const dlc_graph *g;
+  void *workspace;
+  char path[512];
+};
+
+static bool load_so(dlc_compiled *m, const char *prefix, dlc_diag *d) {
+  m->handle = dlopen(m->path, RTLD_NOW | RTLD_LOCAL);
+  if (!m->handle) {
+    dlc_diag_error(d, "", "cannot load the compiled model: %s", dlerror());
+    return false;
+  }
+  char sym[160];
+  snprintf(sym, sizeof sym, "%s_model", prefix);
+  m->model = dlsym(m->handle, sym);
+  if (!m->model) {
+    dlc_diag_error(d, "", "the compiled model lacks '%s'", sym);
+    return false;
+  }
+  int st = dlcrt_model_check(m->model);
+  if (st != DLCRT_OK) {
+    dlc_diag_error(d, "", "cannot run the compiled model: %s",
+                   dlcrt_status_message(st));
+    return false;
+  }
+  m->workspace = dlcrt_workspace_create(m->model, 1);
+  if (!m->workspace) {
+    dlc_diag_error(d, "", "cannot allocate the workspace");
+    return false;
+  }
+  return true;
+}
+
+dlc_status dlc_compiled_create(const dlc_graph *g,
+                               const dlc_codegen_options *opt,
+                               dlc_compiled **out, dlc_diag *d) {
+  *out = NULL;
+  dlc_compiled *m = calloc(1, sizeof *m);
+  DLC_ASSERT(m);
+  m->g = g;
+  const char *tmpdir = getenv("TMPDIR");
+  snprintf(m->path, sizeof m->path, "%s/dlc-model-XXXXXX.so",
+           tmpdir ? tmpdir : "/tmp");
+  int fd = mkstemps(m->path, 3);
+  if (fd < 0) {
+    dlc_diag_error(d, "", "cannot create a temporary file in '%s'",
+                   tmpdir ? tmpdir : "/tmp");
+    free(m);
+    return DLC_ERR_IO;
+  }
+  close(fd);
+  dlc_codegen_options o = *opt;
+  o.output_path = m->path;
+  o.emit = DLC_EMIT_OBJ;
+  o.shared = true;
+  o.header_path = NULL;
+  dlc_status st = dlc_codegen_compile(g, &o, d);
+  char prefix[128];
+  dlc_codegen_prefix(g, opt->prefix, prefix, sizeof prefix);
+  if (st == DLC_OK && !load_so(m, prefix, d))
+    st = DLC_ERR_UNSUPPORTED;
+  if (st != DLC_OK) {
+    dlc_compiled_destroy(m);
+    return st;
+  }
+  *out = m;
+  return DLC_OK;
+}
+
+void dlc_compiled_destroy(dlc_compiled *m) {
+  if (!m)
+    return;
+  dlcrt_free(m->workspace);
+  if (m->handle)
+    dlclose(m->handle);
+  unlink(m->path);
+  free(m);
+}
+
+const struct dlc_model *dlc_compiled_model(const dlc_compiled *m) {
+  return m->model;
+}
+
+int dlc_compiled_run_raw(dlc_compiled *m, const float *const *inputs,
+                         float *const *outputs) {
+  return m->model->run(inputs, outputs, m->workspace);
+}
+
+static bool check_inputs(const dlc_compiled *m, const dlc_tensor *in, int n,
+                         dlc_diag *d) {
+  if (n != m->model->n_inputs) {
+    dlc_diag_error(d, "", "the model takes %d inputs, not %d",
+                   m->model->n_inputs, n);
+    return false;
+  }
+  for (int i = 0; i < n; i++) {
+    const dlc_tensor *want = &m->g->inputs.items[i]->type;
+    if (in[i].dtype != DLC_DT_FLOAT32 || !dlc_tensor_same_shape(&in[i], want)) {
+      char a[128], b[128];
+      dlc_diag_error(d, "", "input '%s': got %s %s, the compiled model takes "
+                     "float32 %s", m->model->inputs[i].name,
+                     dlc_dtype_name(in[i].dtype), dlc_shape_str(&in[i], a, 128),
+                     dlc_shape_str(want, b, 128));
+      return false;
+    }
+  }
+  return true;
+}
+
+dlc_status dlc_compiled_run(dlc_compiled *m, const dlc_tensor *inputs,
+                            int n_inputs, dlc_tensor *outputs, dlc_diag *d) {
+  if (!check_inputs(m, inputs, n_inputs, d))
+    return DLC_ERR_INVALID;
+  int no = m->model->n_outputs;
+  const float **in = calloc((size_t)n_inputs + 1, sizeof *in);
+  float **out = calloc((size_t)no + 1, sizeof *out);
+  DLC_ASSERT(in && out);
+  for (int i = 0; i < n_inputs; i++)
+    in[i] = inputs[i].data;
+  for (int j = 0; j < no; j++) {
+    outputs[j] = m->g->outputs.items[j]->type;
+    outputs[j].data = malloc(dlc_tensor_nbytes(&outputs[j]) + 4);
+    DLC_ASSERT(outputs[j].data);
+    out[j] = outputs[j].data;
+  }
+  int st = m->model->run(in, out, m->workspace);
+  free(in);
+  free(out);
+  if (st != DLCRT_OK) {
+    dlc_diag_error(d, "", "the compiled model failed: %s",
+                   dlcrt_status_message(st));
+    for (int j = 0; j < no; j++) {
+      free(outputs[j].data);
+      outputs[j].data = NULL;
+    }
+    return DLC_ERR_INVALID;
+  }
+  return DLC_OK;
+}

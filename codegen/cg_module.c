@@ -1,0 +1,293 @@
+/* cg_module.c — the backend's driver: check the graph, set up the target,
+ * build the LLVM module (constants, kernels, the body that calls them, the
+ * exported entry points and descriptor from cg_entry.c), verify it, optimise
+ * it with the new pass manager and write the requested artefact. */
+#include <ctype.h>
+#include <llvm-c/Analysis.h>
+#include <llvm-c/BitWriter.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codegen/cg.h"
+
+bool dlc_emit_kind_from_name(const char *name, dlc_emit_kind *out) {
+  static const char *const names[] = {"obj", "asm", "llvm", "bc"};
+  for (int i = 0; i < 4; i++) {
+    if (strcmp(name, names[i]) == 0) {
+      *out = (dlc_emit_kind)i;
+      return true;
+    }
+  }
+  return false;
+}
+
+void dlc_codegen_options_init(dlc_codegen_options *o) {
+  memset(o, 0, sizeof *o);
+  o->emit = DLC_EMIT_OBJ;
+  o->opt_level = 2;
+}
+
+const char *dlc_codegen_prefix(const dlc_graph *g, const char *requested,
+                               char *buf, size_t size) {
+  const char *src = requested ? requested : g && g->name ? g->name : "";
+  if (!*src)
+    src = "model";
+  size_t n = 0;
+  if (isdigit((unsigned char)src[0]) && size > 2) {
+    buf[n++] = 'm';
+    buf[n++] = '_';
+  }
+  for (const char *p = src; *p && n + 1 < size; p++)
+    buf[n++] = isalnum((unsigned char)*p) ? *p : '_';
+  buf[n] = '\0';
+  return buf;
+}
+
+LLVMValueRef cg_const_blob(cg_ctx *c, const void *data, size_t size,
+                           const char *hint) {
+  (void)hint;
+  char name[96];
+  snprintf(name, sizeof name, "%s_const%d", c->prefix, c->blob_count++);
+  LLVMValueRef init = LLVMConstStringInContext(
+      c->llc, size ? (const char *)data : "", (unsigned)(size ? size : 1), 1);
+  LLVMValueRef gv = LLVMAddGlobal(c->mod, LLVMTypeOf(init), name);
+  LLVMSetInitializer(gv, init);
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+  LLVMSetAlignment(gv, 64);
+  return gv;
+}
+
+/* Every node gets an emitter (or is folded/aliased); every value that
+ * exists at run time is float32. Reports every problem. */
+static bool check_graph(const cg_ctx *c) {
+  const dlc_graph *g = c->g;
+  bool ok = true;
+  for (size_t k = 0; k < g->nodes.n; k++) {
+    const dlc_node *n = g->nodes.items[k];
+    if (n->dead || cg_node_is_folded(n))
+      continue;
+    for (int i = 0; i < n->n_outputs; i++) {
+      const dlc_value *v = n->outputs[i];
+      if (v && v->type.dtype != DLC_DT_FLOAT32) {
+        dlc_diag_error(c->d, "", "node '%s' (%s): output '%s' is %s computed "
+                       "at run time; compiled code handles float32 only",
+                       n->name, dlc_op_name(n->op), v->name,
+                       dlc_dtype_name(v->type.dtype));
+        ok = false;
+      }
+    }
+    const char *why = NULL;
+    if (!cg_node_is_alias(c, n) && !cg_select(n, &why)) {
+      dlc_diag_error(c->d, "", "node '%s' (%s): cannot compile: %s", n->name,
+                     dlc_op_name(n->op), why);
+      ok = false;
+    }
+  }
+  for (size_t i = 0; i < g->inputs.n; i++) {
+    if (g->inputs.items[i]->type.dtype != DLC_DT_FLOAT32) {
+      dlc_diag_error(c->d, "", "input '%s': compiled models take float32 "
+                     "inputs only", g->inputs.items[i]->name);
+      ok = false;
+    }
+  }
+  for (size_t i = 0; i < g->outputs.n; i++) {
+    if (g->outputs.items[i]->type.dtype != DLC_DT_FLOAT32) {
+      dlc_diag_error(c->d, "", "output '%s': compiled models give float32 "
+                     "outputs only", g->outputs.items[i]->name);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+static void init_types(cg_ctx *c) {
+  c->f32 = LLVMFloatTypeInContext(c->llc);
+  c->i1 = LLVMInt1TypeInContext(c->llc);
+  c->i8 = LLVMInt8TypeInContext(c->llc);
+  c->i32 = LLVMInt32TypeInContext(c->llc);
+  c->i64 = LLVMInt64TypeInContext(c->llc);
+  c->ptr = LLVMPointerTypeInContext(c->llc, 0);
+  c->vf = LLVMVectorType(c->f32, (unsigned)c->t->vl);
+  c->void_t = LLVMVoidTypeInContext(c->llc);
+}
+
+/* Copies graph outputs that are not written in place: outputs naming an
+ * input, a constant, or a value already given as an earlier output. */
+static void copy_outputs(cg_ctx *c, LLVMBuilderRef b, const cg_body *body) {
+  for (size_t j = 0; j < c->g->outputs.n; j++) {
+    const dlc_value *v = c->g->outputs.items[j];
+    const cg_place *p = &c->plan.place[c->plan.root[v->id]];
+    if (p->loc == CG_LOC_OUTPUT && p->index == (int)j)
+      continue;
+    LLVMValueRef src = cg_value_ptr(c, b, body, v);
+    LLVMBuildMemCpy(b, body->outputs[j], 4, src, 4,
+                    LLVMConstInt(c->i64, dlc_tensor_nbytes(&v->type), 0));
+  }
+}
+
+/* void PREFIX_body(ptr inputs, ptr outputs, ptr ws): loads the caller's
+ * pointers and calls each node's kernel in order. */
+static LLVMValueRef build_body(cg_ctx *c) {
+  LLVMTypeRef params[3] = {c->ptr, c->ptr, c->ptr};
+  char name[96];
+  snprintf(name, sizeof name, "%s_body", c->prefix);
+  LLVMValueRef fn =
+      LLVMAddFunction(c->mod, name, LLVMFunctionType(c->void_t, params, 3, 0));
+  LLVMSetLinkage(fn, LLVMInternalLinkage);
+  unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                          LLVMCreateEnumAttribute(c->llc, noinline, 0));
+  LLVMBuilderRef b = LLVMCreateBuilderInContext(c->llc);
+  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c->llc, fn, "entry"));
+  size_t ni = c->g->inputs.n, no = c->g->outputs.n;
+  LLVMValueRef *ptrs = calloc(ni + no + 1, sizeof *ptrs);
+  cg_body body = {ptrs, ptrs + ni, LLVMGetParam(fn, 2)};
+  for (size_t i = 0; i < ni + no; i++) {
+    LLVMValueRef arr = LLVMGetParam(fn, i < ni ? 0 : 1);
+    LLVMValueRef k = LLVMConstInt(c->i64, i < ni ? i : i - ni, 0);
+    LLVMValueRef at = LLVMBuildInBoundsGEP2(b, c->ptr, arr, &k, 1, "");
+    ptrs[i] = LLVMBuildLoad2(b, c->ptr, at, "");
+  }
+  bool ok = true;
+  for (size_t k = 0; k < c->g->nodes.n; k++) {
+    const dlc_node *n = c->g->nodes.items[k];
+    const char *why;
+    if (n->dead || cg_node_is_folded(n) || cg_node_is_alias(c, n))
+      continue;
+    ok = cg_emit_node(c, b, &body, n, cg_select(n, &why)) && ok;
+  }
+  copy_outputs(c, b, &body);
+  LLVMBuildRetVoid(b);
+  LLVMDisposeBuilder(b);
+  free(ptrs);
+  return ok ? fn : NULL;
+}
+
+static bool optimise(cg_ctx *c) {
+  char passes[32];
+  snprintf(passes, sizeof passes, "default<O%d>", c->opt->opt_level);
+  LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+  LLVMErrorRef err = LLVMRunPasses(c->mod, passes, c->t->tm, po);
+  LLVMDisposePassBuilderOptions(po);
+  if (err) {
+    char *msg = LLVMGetErrorMessage(err);
+    dlc_diag_error(c->d, "", "internal error: LLVM passes failed: %s", msg);
+    LLVMDisposeErrorMessage(msg);
+    return false;
+  }
+  return true;
+}
+
+/* Writes the artefact to path (an object when linking a shared one). */
+static bool write_artefact(cg_ctx *c, const char *path, dlc_emit_kind kind) {
+  char *err = NULL;
+  bool failed;
+  if (kind == DLC_EMIT_LLVM)
+    failed = LLVMPrintModuleToFile(c->mod, path, &err);
+  else if (kind == DLC_EMIT_BC)
+    failed = LLVMWriteBitcodeToFile(c->mod, path) != 0;
+  else
+    failed = LLVMTargetMachineEmitToFile(
+        c->t->tm, c->mod, (char *)path,
+        kind == DLC_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile, &err);
+  if (failed)
+    dlc_diag_error(c->d, "", "cannot write '%s'%s%s", path, err ? ": " : "",
+                   err ? err : "");
+  if (err)
+    LLVMDisposeMessage(err);
+  return !failed;
+}
+
+static bool emit_output(cg_ctx *c) {
+  const dlc_codegen_options *o = c->opt;
+  if (!o->shared)
+    return write_artefact(c, o->output_path, o->emit);
+  const char *tmpdir = getenv("TMPDIR");
+  char tmp[512];
+  snprintf(tmp, sizeof tmp, "%s/dlc-obj-XXXXXX.o", tmpdir ? tmpdir : "/tmp");
+  int fd = mkstemps(tmp, 2);
+  if (fd < 0) {
+    dlc_diag_error(c->d, "", "cannot create a temporary object in '%s'",
+                   tmpdir ? tmpdir : "/tmp");
+    return false;
+  }
+  close(fd);
+  bool ok = write_artefact(c, tmp, DLC_EMIT_OBJ) &&
+            cg_link_shared(o->linker, tmp, o->output_path, o->runtime_lib,
+                           c->math_calls > 0, c->d);
+  unlink(tmp);
+  return ok;
+}
+
+static bool build_module(cg_ctx *c) {
+  c->llc = LLVMContextCreate();
+  c->mod = LLVMModuleCreateWithNameInContext(c->prefix, c->llc);
+  LLVMSetTarget(c->mod, c->t->triple);
+  LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(c->t->tm);
+  LLVMSetModuleDataLayout(c->mod, dl);
+  LLVMDisposeTargetData(dl);
+  init_types(c);
+  c->value_global = calloc(c->g->values.n + 1, sizeof *c->value_global);
+  if (!cg_plan_build(c, &c->plan))
+    return false;
+  LLVMValueRef body = build_body(c);
+  if (!body)
+    return false;
+  cg_build_entries(c, body);
+  char *msg = NULL;
+  if (LLVMVerifyModule(c->mod, LLVMReturnStatusAction, &msg)) {
+    dlc_diag_error(c->d, "", "internal error: invalid LLVM module: %.400s",
+                   msg ? msg : "");
+    LLVMDisposeMessage(msg);
+    return false;
+  }
+  LLVMDisposeMessage(msg);
+  return optimise(c);
+}
+
+static void ctx_free(cg_ctx *c) {
+  cg_kernels_free(c);
+  cg_plan_free(&c->plan);
+  free(c->value_global);
+  if (c->mod)
+    LLVMDisposeModule(c->mod);
+  if (c->llc)
+    LLVMContextDispose(c->llc);
+}
+
+dlc_status dlc_codegen_compile(const dlc_graph *g,
+                               const dlc_codegen_options *opt, dlc_diag *d) {
+  if (!opt->output_path || !*opt->output_path) {
+    dlc_diag_error(d, "", "no output path given");
+    return DLC_ERR_INVALID;
+  }
+  if (opt->opt_level < 0 || opt->opt_level > 3) {
+    dlc_diag_error(d, "", "optimisation level must be 0..3, not %d",
+                   opt->opt_level);
+    return DLC_ERR_INVALID;
+  }
+  char prefix[128];
+  cg_target t;
+  cg_ctx c = {.g = g, .opt = opt, .d = d, .t = &t};
+  c.prefix = dlc_codegen_prefix(g, opt->prefix, prefix, sizeof prefix);
+  if (!check_graph(&c))
+    return DLC_ERR_UNSUPPORTED;
+  if (!cg_target_init(&t, opt, d)) {
+    cg_target_free(&t);
+    return DLC_ERR_INVALID;
+  }
+  dlc_status st = DLC_OK;
+  if (!build_module(&c))
+    st = DLC_ERR_UNSUPPORTED;
+  else if (!emit_output(&c))
+    st = DLC_ERR_IO;
+  else if (opt->header_path && !cg_write_header(&c, opt->header_path, d))
+    st = DLC_ERR_IO;
+  ctx_free(&c);
+  cg_target_free(&t);
+  return st;
+}

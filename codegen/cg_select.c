@@ -1,0 +1,80 @@
+/* cg_select.c — the selection point: which emitter compiles a node.
+ *
+ * Today the choice depends on the operator only; the passes issue will let
+ * choose_algorithm drive it (direct vs GEMM vs Winograd convolution, ...).
+ * An operator or a use of it that no emitter handles yields NULL and a
+ * reason, and the driver reports the node by name: never wrong code. */
+#include <string.h>
+
+#include "codegen/cg.h"
+
+static const cg_emitter *by_op(const dlc_node *n, const char **why) {
+  switch (n->op) {
+  case DLC_OP_RELU:
+  case DLC_OP_LEAKY_RELU:
+  case DLC_OP_ELU:
+  case DLC_OP_SIGMOID:
+  case DLC_OP_TANH:
+  case DLC_OP_HARD_SIGMOID:
+  case DLC_OP_HARD_SWISH:
+  case DLC_OP_ERF:
+  case DLC_OP_SQRT:
+  case DLC_OP_EXP:
+    return &cg_emit_unary;
+  case DLC_OP_ADD:
+  case DLC_OP_SUB:
+  case DLC_OP_MUL:
+  case DLC_OP_DIV:
+  case DLC_OP_POW:
+  case DLC_OP_PRELU:
+    return &cg_emit_binary;
+  case DLC_OP_CLIP:
+    return &cg_emit_clip;
+  case DLC_OP_IDENTITY:
+  case DLC_OP_DROPOUT:
+  case DLC_OP_FLATTEN:
+  case DLC_OP_RESHAPE:
+  case DLC_OP_SQUEEZE:
+  case DLC_OP_UNSQUEEZE:
+    return &cg_emit_copy;
+  case DLC_OP_CONV:
+    return &cg_emit_conv;
+  default:
+    *why = "no code generator for this operator yet";
+    return NULL;
+  }
+}
+
+/* Uses of an operator that its emitter does not cover. */
+static const char *unsupported_use(const dlc_node *n) {
+  if (n->op == DLC_OP_DROPOUT && n->n_outputs > 1 && n->outputs[1] &&
+      n->outputs[1]->is_output)
+    return "Dropout's mask output is not supported";
+  if (n->op == DLC_OP_MAX_POOL && n->n_outputs > 1 && n->outputs[1])
+    return "MaxPool's Indices output is not supported";
+  return NULL;
+}
+
+const cg_emitter *cg_select(const dlc_node *n, const char **why) {
+  *why = unsupported_use(n);
+  if (*why)
+    return NULL;
+  const cg_emitter *e = by_op(n, why);
+  if (!e)
+    return NULL;
+  /* Inputs the emitter reads at compile time must be constants. */
+  for (int i = 0; i < n->n_inputs && i < 16; i++) {
+    if (((e->ct_inputs | e->prep_inputs) >> i & 1) && n->inputs[i] &&
+        !n->inputs[i]->type.data) {
+      *why = "an input that must be a constant is computed at run time";
+      return NULL;
+    }
+  }
+  return e;
+}
+
+int64_t cg_node_scratch(const dlc_node *n) {
+  const char *why;
+  const cg_emitter *e = cg_select(n, &why);
+  return e && e->scratch ? e->scratch(n) : 0;
+}

@@ -1,0 +1,91 @@
+/* codegen.h — the LLVM backend's one public header.
+ *
+ * Turns a sorted, shape-inferred graph into native code: an object file (or
+ * assembly, LLVM IR, bitcode, or a shared object) exporting
+ *   int  PREFIX_run(const float *const *inputs, float *const *outputs,
+ *                   void *workspace);
+ *   const struct dlc_model PREFIX_model;   (runtime/dlcrt.h)
+ * plus, for models with a symbolic batch dimension, PREFIX_run_batch, and a
+ * self-contained C header describing them (docs/abi.md). Nothing of LLVM
+ * leaks through this header.
+ */
+#ifndef DLC_CODEGEN_H
+#define DLC_CODEGEN_H
+
+#include "ir/ir.h"
+
+typedef enum dlc_emit_kind {
+  DLC_EMIT_OBJ = 0, /* ELF relocatable object (or .so with `shared`) */
+  DLC_EMIT_ASM,     /* target assembly */
+  DLC_EMIT_LLVM,    /* textual LLVM IR (.ll), after optimisation */
+  DLC_EMIT_BC,      /* LLVM bitcode */
+} dlc_emit_kind;
+
+/* "obj" / "asm" / "llvm" / "bc" -> kind; false if unknown. */
+bool dlc_emit_kind_from_name(const char *name, dlc_emit_kind *out);
+
+typedef struct dlc_codegen_options {
+  const char *output_path; /* required */
+  dlc_emit_kind emit;
+  const char *triple;      /* NULL: the host */
+  const char *cpu;         /* NULL: a generic CPU of the triple; "native":
+                              the host's CPU and features */
+  const char *features;    /* extra LLVM features, "+avx2,-avx512f" (or NULL) */
+  int opt_level;           /* 0..3 */
+  const char *prefix;      /* C identifier prefix; NULL: from the graph name
+                              (sanitised), else "model" */
+  bool shared;             /* link a shared object with `cc -shared` */
+  const char *runtime_lib; /* libdlcrt.a to link into a shared object (built
+                              for the same target); NULL: none */
+  const char *linker;      /* shared only; NULL: "cc" */
+  const char *header_path; /* NULL: no header */
+} dlc_codegen_options;
+
+/* Options with their defaults (-O2, object, host). */
+void dlc_codegen_options_init(dlc_codegen_options *o);
+
+/* Compiles g (sorted and shape-inferred; symbolic dims bound to 1) as
+ * options say. Every problem goes to d: an unsupported operator names the
+ * node; an unknown triple or CPU, an unwritable path, a failed link each give
+ * one message. Returns DLC_OK, DLC_ERR_INVALID (bad options or model),
+ * DLC_ERR_UNSUPPORTED (an operator or configuration not compiled yet) or
+ * DLC_ERR_IO. Never prints, never exits. */
+dlc_status dlc_codegen_compile(const dlc_graph *g,
+                               const dlc_codegen_options *opt, dlc_diag *d);
+
+/* The C identifier the compiled symbols would carry for this graph and
+ * requested prefix (NULL: default), written into buf. */
+const char *dlc_codegen_prefix(const dlc_graph *g, const char *requested,
+                               char *buf, size_t size);
+
+/* True when `cpu` names a CPU the codegen knows for `triple` (NULL: host). */
+bool dlc_codegen_cpu_known(const char *triple, const char *cpu);
+
+/* ------------------------------------------------ in-process execution
+ * A compiled model loaded into this process (a temporary shared object,
+ * dlopen'ed): the engine behind `dlc run --engine compiled`, `dlc bench` and
+ * the tests. */
+typedef struct dlc_compiled dlc_compiled;
+struct dlc_model;
+
+/* Compiles g with opt (output_path, emit and shared are ignored: a shared
+ * object goes to a temporary file; opt->runtime_lib must name a libdlcrt.a
+ * for the host) and loads it. Free: dlc_compiled_destroy. */
+dlc_status dlc_compiled_create(const dlc_graph *g,
+                               const dlc_codegen_options *opt,
+                               dlc_compiled **out, dlc_diag *d);
+void dlc_compiled_destroy(dlc_compiled *m);
+/* The loaded model's descriptor (runtime/dlcrt.h). */
+const struct dlc_model *dlc_compiled_model(const dlc_compiled *m);
+/* Runs on inputs (graph input order, float32, the declared shapes; data
+ * borrowed) and fills outputs[0..n_outputs) with malloc'd data (free with
+ * free() or dlc_interp_free_tensors). The workspace is the loaded model's
+ * own: one run at a time per dlc_compiled. */
+dlc_status dlc_compiled_run(dlc_compiled *m, const dlc_tensor *inputs,
+                            int n_inputs, dlc_tensor *outputs, dlc_diag *d);
+/* Runs on raw buffers with the model's workspace (for timing loops);
+ * returns the DLCRT_ status of the run function. */
+int dlc_compiled_run_raw(dlc_compiled *m, const float *const *inputs,
+                         float *const *outputs);
+
+#endif /* DLC_CODEGEN_H */

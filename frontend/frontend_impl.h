@@ -1,0 +1,56 @@
+/* frontend_impl.h — private to frontend/: helpers shared by the JSON reader,
+ * the writer and the loader (file reading, float16 conversion). */
+#ifndef DLC_FRONTEND_IMPL_H
+#define DLC_FRONTEND_IMPL_H
+
+#include <math.h>
+#include <string.h>
+
+#include "frontend/frontend.h"
+
+/* Reads a whole file into a malloc'd buffer with a NUL after the last byte
+ * (free: free()). NULL on failure, with errno-style code in *err. */
+unsigned char *dlc_fe_read_file(const char *path, size_t *size, int *err);
+
+/* float32 -> float16 bits, round to nearest even. *overflow is set when a
+ * finite value rounds to infinity. */
+static inline uint16_t dlc_fe_f32_to_f16(float f, bool *overflow) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+  uint32_t ax = x & 0x7fffffffu;
+  if (ax >= 0x7f800000u) /* inf stays inf, NaN stays a quiet NaN */
+    return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0));
+  if (ax >= 0x477ff000u) { /* >= 65520 rounds to infinity */
+    *overflow = true;
+    return (uint16_t)(sign | 0x7c00);
+  }
+  if (ax < 0x38800000u) { /* below 2^-14: a half subnormal, units of 2^-24 */
+    float a;
+    memcpy(&a, &ax, 4);
+    return (uint16_t)(sign | (uint16_t)lrintf(a * 16777216.0f));
+  }
+  uint32_t h = ((ax >> 23) - 112) << 10 | (ax & 0x7fffff) >> 13;
+  uint32_t rest = ax & 0x1fff; /* the 13 bits that do not fit */
+  if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
+    h++; /* a carry into the exponent is the right answer */
+  return (uint16_t)(sign | h);
+}
+
+static inline float dlc_fe_f16_to_f32(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+  uint32_t e = (h >> 10) & 0x1f, m = h & 0x3ff, bits;
+  if (e == 0) {
+    float f = (float)m * (1.0f / 16777216.0f);
+    return sign ? -f : f;
+  }
+  if (e == 31)
+    bits = sign | 0x7f800000u | m << 13;
+  else
+    bits = sign | (e + 112) << 23 | m << 13;
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+#endif /* DLC_FRONTEND_IMPL_H */

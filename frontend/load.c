@@ -1,0 +1,85 @@
+/* load.c — the frontend's entry points by file: pick the reader from the
+ * extension, read the file, and resolve buffer uris beside it. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/frontend_impl.h"
+
+unsigned char *dlc_fe_read_file(const char *path, size_t *size, int *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    *err = errno;
+    return NULL;
+  }
+  /* Read in growing chunks rather than trusting a size from stat: the file
+   * may be a pipe or change under us. */
+  size_t cap = 1 << 16, n = 0;
+  unsigned char *buf = malloc(cap + 1);
+  DLC_ASSERT(buf != NULL);
+  for (;;) {
+    if (n == cap) {
+      cap *= 2;
+      buf = realloc(buf, cap + 1);
+      DLC_ASSERT(buf != NULL);
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0)
+      break;
+  }
+  bool bad = ferror(f);
+  int e = errno;
+  fclose(f);
+  if (bad) {
+    free(buf);
+    *err = e ? e : EIO;
+    return NULL;
+  }
+  buf[n] = 0;
+  *size = n;
+  return buf;
+}
+
+static bool has_suffix(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+dlc_status dlc_json_read_file(const char *path, dlc_graph **out, dlc_diag *d) {
+  *out = NULL;
+  if (d && !d->file)
+    d->file = path;
+  size_t size = 0;
+  int e = 0;
+  char *text = (char *)dlc_fe_read_file(path, &size, &e);
+  if (!text) {
+    dlc_diag_error(d, NULL, "cannot read '%s': %s", path, strerror(e));
+    return DLC_ERR_IO;
+  }
+  /* Buffer uris are relative to the JSON file's directory. */
+  const char *slash = strrchr(path, '/');
+  size_t dir_len = slash ? (size_t)(slash - path) : 0;
+  char *dir = malloc(dir_len + 2);
+  DLC_ASSERT(dir != NULL);
+  if (slash)
+    memcpy(dir, path, dir_len ? dir_len : 1); /* "/x.json" -> "/" */
+  else
+    dir[0] = '.';
+  dir[slash ? (dir_len ? dir_len : 1) : 1] = 0;
+  dlc_status st = dlc_json_read_string(text, size, dir, out, d);
+  free(dir);
+  free(text);
+  return st;
+}
+
+dlc_status dlc_frontend_load(const char *path, dlc_graph **out, dlc_diag *d) {
+  *out = NULL;
+  if (d && !d->file)
+    d->file = path;
+  if (has_suffix(path, ".json"))
+    return dlc_json_read_file(path, out, d);
+  dlc_diag_error(d, NULL,
+                 "unsupported model format (expected a .json file)");
+  return DLC_ERR_UNSUPPORTED;
+}

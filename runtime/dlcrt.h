@@ -1,0 +1,132 @@
+/* dlcrt.h — the dlc runtime: the only part of dlc linked into applications.
+ *
+ * It holds what generated code and applications share and nothing more:
+ * status codes and their messages, the model descriptor type every compiled
+ * model exports (`const struct dlc_model PREFIX_model`), an aligned workspace
+ * allocation helper, the CPU feature check that a compiled model's run
+ * function performs before executing vector code, and the thread-pool
+ * interface. Dependency-free: libc and pthreads only. See docs/abi.md.
+ */
+#ifndef DLCRT_H
+#define DLCRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------ status codes
+ * Plain macros so that a generated model.h can repeat the identical
+ * definitions without including this header. */
+#define DLCRT_OK 0
+#define DLCRT_ERR_ARGUMENT 1 /* a NULL input/output pointer or array */
+#define DLCRT_ERR_CPU 2      /* the CPU lacks features the model needs */
+#define DLCRT_ERR_BATCH 3    /* batch size < 1 or too large */
+#define DLCRT_ERR_ALIGN 4    /* workspace not aligned as required */
+#define DLCRT_ERR_NOMEM 5    /* an allocation helper failed */
+#define DLCRT_ERR_ABI 6      /* descriptor of an unknown ABI version */
+#define DLCRT_ERR_THREADS 7  /* the thread pool could not start */
+
+/* "ok", "the CPU lacks ...", ...; never NULL (unknown codes get a generic
+ * message). */
+const char *dlcrt_status_message(int status);
+
+/* ------------------------------------------------------------ CPU features
+ * Bits of the feature mask a model is compiled for. x86-64 bits come from
+ * cpuid/xgetbv (a feature counts only if the OS saves its registers); on
+ * AArch64, NEON is always present. */
+#define DLCRT_CPU_SSE42 (1ull << 0)
+#define DLCRT_CPU_AVX (1ull << 1)
+#define DLCRT_CPU_AVX2 (1ull << 2)
+#define DLCRT_CPU_FMA (1ull << 3)
+#define DLCRT_CPU_AVX512F (1ull << 4)
+#define DLCRT_CPU_AVX512BW (1ull << 5)
+#define DLCRT_CPU_AVX512DQ (1ull << 6)
+#define DLCRT_CPU_AVX512VL (1ull << 7)
+#define DLCRT_CPU_NEON (1ull << 16)
+
+/* The features of the CPU this process runs on (computed once, then read
+ * from a cache: calling it from many threads at once is safe). */
+uint64_t dlcrt_cpu_features(void);
+/* 1 if every bit of `required` is present on this CPU, else 0. Generated
+ * run functions call it before touching vector code. */
+int dlcrt_cpu_supports(uint64_t required);
+/* Writes the names of the bits of `mask` ("avx2 fma ...") into buf. */
+const char *dlcrt_cpu_feature_names(uint64_t mask, char *buf, size_t size);
+
+/* --------------------------------------------------------- the descriptor */
+
+#define DLCRT_ABI_VERSION 1
+
+/* One input or output of a compiled model. shape[i] == -1 marks the
+ * symbolic batch dimension (then numel counts one batch item). */
+struct dlc_model_tensor {
+  const char *name;
+  int32_t rank;
+  const int64_t *shape;
+  int64_t numel; /* element count (float32), per batch item if batched */
+};
+
+/* Exported by every compiled model as `const struct dlc_model PREFIX_model`.
+ * Immutable; everything a generic tool needs to drive the model. */
+struct dlc_model {
+  uint32_t abi_version; /* DLCRT_ABI_VERSION */
+  const char *name;     /* the symbol prefix */
+  int32_t n_inputs, n_outputs;
+  const struct dlc_model_tensor *inputs, *outputs;
+  uint64_t workspace_size;  /* bytes, for batch 1 */
+  uint64_t workspace_align; /* bytes; the workspace must be this aligned */
+  int32_t batched;          /* 1: some input has a symbolic batch dim */
+  /* Runs with batch 1 (or the fixed shapes). Returns a DLCRT_ status. */
+  int (*run)(const float *const *inputs, float *const *outputs,
+             void *workspace);
+  /* Runs with batch n (1 <= n); for unbatched models n must be 1. */
+  int (*run_batch)(int64_t n, const float *const *inputs,
+                   float *const *outputs, void *workspace);
+  /* Workspace bytes needed for batch n. */
+  uint64_t (*workspace_size_batch)(int64_t n);
+  const char *target_triple;
+  const char *target_cpu;
+  const char *target_features; /* LLVM feature string it was built with */
+  uint64_t cpu_features;       /* DLCRT_CPU_* bits the code requires */
+};
+
+/* Checks the descriptor's ABI version and the CPU: DLCRT_OK, DLCRT_ERR_ABI or
+ * DLCRT_ERR_CPU. */
+int dlcrt_model_check(const struct dlc_model *m);
+
+/* ------------------------------------------------------- workspace memory */
+
+/* Allocates `size` bytes aligned to `align` (a power of two; at least
+ * sizeof(void *)). Free with dlcrt_free. Returns NULL on failure; a zero size
+ * still returns a valid, freeable pointer. */
+void *dlcrt_aligned_alloc(size_t size, size_t align);
+void dlcrt_free(void *p);
+/* Allocates the workspace of model m for batch n. Free with dlcrt_free. */
+void *dlcrt_workspace_create(const struct dlc_model *m, int64_t n);
+
+/* ------------------------------------------------------------ thread pool
+ * The interface the performance work fills in: kernels split their output
+ * tiles into n_tasks and the pool runs fn(ctx, task) for each. The current
+ * implementation is a plain fixed pool of pthreads with a condition variable
+ * (no allocation after create). */
+typedef struct dlcrt_pool dlcrt_pool;
+typedef void (*dlcrt_task_fn)(void *ctx, int64_t task);
+
+/* Creates a pool of n_threads workers in total (the caller counts as one;
+ * n_threads <= 1 runs everything on the caller). NULL on failure. */
+dlcrt_pool *dlcrt_pool_create(int n_threads);
+void dlcrt_pool_destroy(dlcrt_pool *p);
+int dlcrt_pool_threads(const dlcrt_pool *p);
+/* Runs fn(ctx, t) for t in [0, n_tasks) and returns when all are done.
+ * p may be NULL (serial). Not re-entrant: one run per pool at a time. */
+void dlcrt_pool_run(dlcrt_pool *p, dlcrt_task_fn fn, void *ctx,
+                    int64_t n_tasks);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DLCRT_H */

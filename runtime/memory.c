@@ -1,0 +1,28 @@
+/* memory.c — aligned workspace allocation for applications; generated code
+ * never allocates, the caller passes the workspace in. */
+#include <stdlib.h>
+
+#include "dlcrt.h"
+
+void *dlcrt_aligned_alloc(size_t size, size_t align) {
+  void *p = NULL;
+  if (align < sizeof(void *) || (align & (align - 1)) != 0)
+    return NULL;
+  /* posix_memalign (not C11 aligned_alloc): no size-multiple rule. */
+  if (posix_memalign(&p, align, size ? size : 1) != 0)
+    return NULL;
+  return p;
+}
+
+void dlcrt_free(void *p) { free(p); }
+
+void *dlcrt_workspace_create(const struct dlc_model *m, int64_t n) {
+  if (!m || n < 1)
+    return NULL;
+  uint64_t size = m->workspace_size_batch ? m->workspace_size_batch(n)
+                                          : m->workspace_size;
+  if (size > (uint64_t)SIZE_MAX)
+    return NULL;
+  size_t align = m->workspace_align > 64 ? (size_t)m->workspace_align : 64;
+  return dlcrt_aligned_alloc((size_t)size, align);
+}

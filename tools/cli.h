@@ -1,0 +1,121 @@
+/* cli.h — private to the `dlc` executable: the subcommands main() dispatches
+ * to, the hooks other parts of the tool plug into, the small option parser
+ * they share, and the model statistics behind `dlc stats`.
+ *
+ * Calling convention of every subcommand: argv[0] is the subcommand's name
+ * ("run", "check", "stats", "show", "bench"), argv[1..argc-1] its arguments,
+ * argv[argc] == NULL. The return value is the process exit status:
+ * 0 success, 1 bad model or input (problems printed as "FILE: WHERE: WHAT"
+ * lines on stderr), 2 bad usage (one line plus "see dlc --help"). */
+#ifndef DLC_CLI_H
+#define DLC_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "interp/interp.h"
+#include "ir/ir.h"
+
+enum { DLC_EXIT_OK = 0, DLC_EXIT_BAD_INPUT = 1, DLC_EXIT_USAGE = 2 };
+
+int dlc_cmd_run(int argc, char **argv);
+int dlc_cmd_check(int argc, char **argv);
+int dlc_cmd_stats(int argc, char **argv);
+int dlc_cmd_show(int argc, char **argv);
+
+/* Compilation, the main command `dlc MODEL -o model.o [options]`
+ * (tools/cmd_compile.c). main() calls it when the first argument is neither
+ * a subcommand nor an option, with argc/argv shifted by one: argv[0] is
+ * MODEL, argv[1..argc-1] the arguments that followed it on the command line,
+ * argv[argc] == NULL. Returns the exit status. tools/dlc.c holds a weak
+ * fallback that says compilation is not available and returns 2. */
+int dlc_cmd_compile(int argc, char **argv);
+
+/* `dlc bench ...` (tools/cmd_bench.c): argv[0] == "bench" as for every
+ * subcommand. tools/dlc.c holds a weak fallback (not available, exit 2). */
+int dlc_cmd_bench(int argc, char **argv);
+
+/* The engine behind `dlc run --engine compiled`: compiles g (loaded from
+ * model_path, sorted, shapes inferred), runs it on inputs (graph input order,
+ * types and data already checked against the declared inputs, borrowed) and
+ * fills outputs[0..g->outputs.n) with malloc'd data that the caller frees
+ * with dlc_interp_free_tensors. Problems go to d. tools/cmd_run.c holds a
+ * weak fallback reporting "engine 'compiled' is not available in this build"
+ * (DLC_ERR_UNSUPPORTED); the codegen helper provides the strong definition. */
+dlc_status dlc_run_compiled(const char *model_path, const dlc_graph *g,
+                            const dlc_tensor *inputs, int n_inputs,
+                            dlc_tensor *outputs, dlc_diag *d);
+
+/* ------------------------------------------------ shared option parsing */
+
+/* Prints "dlc: MESSAGE" and "see dlc --help" on stderr; returns 2. */
+int dlc_cli_usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Matches argv[*i] against option `name` ("--input"), accepting both
+ * "--input VALUE" and "--input=VALUE". On a match sets *value, advances *i
+ * past a separate value and returns 1; returns 0 when argv[*i] is another
+ * option; returns -1 (after a usage message) when the value is missing. */
+int dlc_cli_option(int argc, char **argv, int *i, const char *name,
+                   const char **value);
+
+/* True for "-h" and "--help". */
+bool dlc_cli_is_help(const char *arg);
+
+/* Parses the arguments of a subcommand that takes one MODEL and at most one
+ * boolean flag (flag may be NULL: none). Prints help (exit 0) or a usage
+ * error (exit 2) itself: returns false with *exit_code set when the caller
+ * should stop, true with *model set when it should go on. */
+bool dlc_cli_parse_model_args(int argc, char **argv, const char *help,
+                              const char *flag, bool *flag_set,
+                              const char **model, int *exit_code);
+
+/* Loads a model with the frontend; on failure prints every problem to
+ * stderr and returns NULL. Free: dlc_graph_destroy. */
+dlc_graph *dlc_cli_load_model(const char *path);
+
+/* ------------------------------------------------------ model statistics */
+
+/* Receptive field and jump (stride in input pixels) of one value, per
+ * spatial dimension, with respect to the graph inputs. */
+typedef enum dlc_rf_state {
+  DLC_RF_NONE,    /* no spatial map: constants, after a global pool, Flatten,
+                     Gemm, MatMul, Reshape, ... (ignored where branches
+                     merge) */
+  DLC_RF_KNOWN,   /* rf/jump below hold */
+  DLC_RF_UNKNOWN, /* a spatial map the recurrence does not model (Resize,
+                     DepthToSpace, InstanceNormalization, fractional jumps);
+                     poisons merges */
+} dlc_rf_state;
+
+enum { DLC_RF_MAX_SPATIAL = DLC_MAX_RANK - 2 };
+
+typedef struct dlc_rf {
+  dlc_rf_state state;
+  int n_spatial; /* rank - 2 of the value (NCHW: 2, for [h, w]) */
+  int64_t rf[DLC_RF_MAX_SPATIAL];
+  int64_t jump[DLC_RF_MAX_SPATIAL];
+} dlc_rf;
+
+typedef struct dlc_node_stats {
+  const dlc_node *node;
+  int64_t params;           /* elements of the node's initializer inputs */
+  int64_t macs;             /* from the operator table; 0 when it has none */
+  int64_t activation_bytes; /* bytes of the node's outputs */
+  dlc_rf rf;                /* of the node's first output */
+} dlc_node_stats;
+
+typedef struct dlc_graph_stats {
+  dlc_node_stats *nodes; /* one per live node, in graph order */
+  int n_nodes;
+  int64_t total_params; /* each initializer counted once, even if shared */
+  int64_t total_macs;
+  int64_t total_activation_bytes;
+} dlc_graph_stats;
+
+/* Computes the statistics of a loaded graph (sorted, shapes inferred).
+ * Free: dlc_stats_free. */
+void dlc_stats_compute(const dlc_graph *g, dlc_graph_stats *out);
+void dlc_stats_free(dlc_graph_stats *s);
+
+#endif /* DLC_CLI_H */

@@ -1,0 +1,224 @@
+/* cmd_stats.c — `dlc stats MODEL [--json]`: print the statistics computed by
+ * stats.c, either as an aligned table with totals in readable units, or as
+ * one JSON object for tools to read. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "tools/cli.h"
+
+static const char STATS_HELP[] =
+    "usage: dlc stats MODEL [--json]\n"
+    "\n"
+    "Per node: name, op, output shape(s), parameters (elements of its\n"
+    "initializer inputs), MACs (a Conv's = output elements x Cin/group x\n"
+    "kH x kW; bias excluded), receptive field and jump of its output with\n"
+    "respect to the graph input (conv/pool chains; '-' where undefined), and\n"
+    "activation bytes (its outputs). Totals count a shared initializer once.\n"
+    "\n"
+    "  --json   one JSON object: {\"model\", \"nodes\": [{\"name\", \"op\",\n"
+    "           \"output_shapes\", \"params\", \"macs\", \"receptive_field\",\n"
+    "           \"jump\", \"activation_bytes\"}], \"total_params\",\n"
+    "           \"total_macs\", \"total_activation_bytes\"}; receptive_field\n"
+    "           and jump are [h, w] (one entry per spatial dim) or null\n";
+
+/* ------------------------------------------------------------ formatting */
+
+/* 1234567 -> "1,234,567". */
+static char *fmt_int(int64_t v, char *buf, size_t size) {
+  char digits[32];
+  int n = snprintf(digits, sizeof digits, "%lld", (long long)(v < 0 ? -v : v));
+  size_t o = 0;
+  if (v < 0 && o + 1 < size)
+    buf[o++] = '-';
+  for (int i = 0; i < n && o + 1 < size; i++) {
+    if (i > 0 && (n - i) % 3 == 0 && o + 1 < size)
+      buf[o++] = ',';
+    buf[o++] = digits[i];
+  }
+  buf[o] = '\0';
+  return buf;
+}
+
+/* 11689512 -> "11.7M", with sep " ": 1821638656 -> "1.82 G" (three
+ * significant digits, decimal units). */
+static char *fmt_units(int64_t v, const char *sep, char *buf, size_t size) {
+  static const char *const units[] = {"", "K", "M", "G", "T", "P"};
+  double x = (double)v;
+  int u = 0;
+  while ((x >= 999.5 || x <= -999.5) && u < 5) {
+    x /= 1000.0;
+    u++;
+  }
+  snprintf(buf, size, u ? "%.3g%s%s" : "%.0f%s%s", x, sep, units[u]);
+  return buf;
+}
+
+static char *fmt_bytes(int64_t v, char *buf, size_t size) {
+  static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double x = (double)v;
+  int u = 0;
+  while (x >= 1023.5 && u < 4) {
+    x /= 1024.0;
+    u++;
+  }
+  snprintf(buf, size, u ? "%.3g %s" : "%.0f %s", x, units[u]);
+  return buf;
+}
+
+/* "5x5" (one entry per spatial dim) or "-". */
+static char *fmt_rf(const dlc_rf *r, const int64_t *vals, char *buf,
+                    size_t size) {
+  if (r->state != DLC_RF_KNOWN)
+    return strcpy(buf, "-");
+  size_t n = 0;
+  buf[0] = '\0';
+  for (int k = 0; k < r->n_spatial && n < size; k++)
+    n += (size_t)snprintf(buf + n, size - n, "%s%lld", k ? "x" : "",
+                          (long long)vals[k]);
+  return buf;
+}
+
+static char *fmt_shapes(const dlc_node *n, char *buf, size_t size) {
+  size_t o = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < n->n_outputs && o < size; i++) {
+    char s[160];
+    if (n->outputs[i])
+      o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? " " : "",
+                            dlc_shape_str(&n->outputs[i]->type, s, sizeof s));
+  }
+  return buf;
+}
+
+/* ------------------------------------------------------------ the table */
+
+enum { COL_NAME, COL_OP, COL_SHAPE, COL_PARAMS, COL_MACS, COL_RF, COL_JUMP,
+       COL_BYTES, N_COLS };
+typedef char stats_row[N_COLS][192];
+
+static void table_row(const dlc_node_stats *s, stats_row row) {
+  snprintf(row[COL_NAME], sizeof row[0], "%s", s->node->name);
+  snprintf(row[COL_OP], sizeof row[0], "%s", dlc_op_name(s->node->op));
+  fmt_shapes(s->node, row[COL_SHAPE], sizeof row[0]);
+  fmt_int(s->params, row[COL_PARAMS], sizeof row[0]);
+  fmt_int(s->macs, row[COL_MACS], sizeof row[0]);
+  fmt_rf(&s->rf, s->rf.rf, row[COL_RF], sizeof row[0]);
+  fmt_rf(&s->rf, s->rf.jump, row[COL_JUMP], sizeof row[0]);
+  fmt_int(s->activation_bytes, row[COL_BYTES], sizeof row[0]);
+}
+
+static void table_print_row(stats_row row, const int *width) {
+  for (int c = 0; c < N_COLS; c++) {
+    bool left = c <= COL_SHAPE; /* text left, numbers right */
+    printf(c ? "  " : "");
+    printf(left ? "%-*s" : "%*s", width[c], row[c]);
+  }
+  printf("\n");
+}
+
+static void stats_print_table(const char *model, const dlc_graph *g,
+                              const dlc_graph_stats *st) {
+  stats_row *rows = calloc((size_t)st->n_nodes + 1, sizeof *rows);
+  DLC_ASSERT(rows != NULL);
+  static const char *const heads[N_COLS] = {
+      "name", "op", "output shape", "params", "MACs", "RF", "jump",
+      "act bytes"};
+  int width[N_COLS];
+  for (int c = 0; c < N_COLS; c++) {
+    snprintf(rows[0][c], sizeof rows[0][c], "%s", heads[c]);
+    width[c] = (int)strlen(heads[c]);
+  }
+  for (int i = 0; i < st->n_nodes; i++) {
+    table_row(&st->nodes[i], rows[i + 1]);
+    for (int c = 0; c < N_COLS; c++)
+      if ((int)strlen(rows[i + 1][c]) > width[c])
+        width[c] = (int)strlen(rows[i + 1][c]);
+  }
+  printf("model: %s\n", g->name ? g->name : model);
+  for (int i = 0; i <= st->n_nodes; i++)
+    table_print_row(rows[i], width);
+  free(rows);
+  char params[48], params_u[48], macs[48], macs_u[48], bytes[48], bytes_u[48];
+  printf("\ntotal: %s params (%s), %s MACs (%sMACs), %s activation bytes "
+         "(%s)\n",
+         fmt_int(st->total_params, params, sizeof params),
+         fmt_units(st->total_params, "", params_u, sizeof params_u),
+         fmt_int(st->total_macs, macs, sizeof macs),
+         fmt_units(st->total_macs, " ", macs_u, sizeof macs_u),
+         fmt_int(st->total_activation_bytes, bytes, sizeof bytes),
+         fmt_bytes(st->total_activation_bytes, bytes_u, sizeof bytes_u));
+}
+
+/* ----------------------------------------------------------------- JSON */
+
+static cJSON *json_int_array(const int64_t *v, int n) {
+  cJSON *arr = cJSON_CreateArray();
+  for (int i = 0; i < n; i++)
+    cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)v[i]));
+  return arr;
+}
+
+static cJSON *json_node(const dlc_node_stats *s) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "name", s->node->name);
+  cJSON_AddStringToObject(o, "op", dlc_op_name(s->node->op));
+  cJSON *shapes = cJSON_AddArrayToObject(o, "output_shapes");
+  for (int i = 0; i < s->node->n_outputs; i++)
+    if (s->node->outputs[i])
+      cJSON_AddItemToArray(shapes,
+                           json_int_array(s->node->outputs[i]->type.dims,
+                                          s->node->outputs[i]->type.rank));
+  cJSON_AddNumberToObject(o, "params", (double)s->params);
+  cJSON_AddNumberToObject(o, "macs", (double)s->macs);
+  bool known = s->rf.state == DLC_RF_KNOWN;
+  cJSON_AddItemToObject(o, "receptive_field",
+                        known ? json_int_array(s->rf.rf, s->rf.n_spatial)
+                              : cJSON_CreateNull());
+  cJSON_AddItemToObject(o, "jump",
+                        known ? json_int_array(s->rf.jump, s->rf.n_spatial)
+                              : cJSON_CreateNull());
+  cJSON_AddNumberToObject(o, "activation_bytes", (double)s->activation_bytes);
+  return o;
+}
+
+static void stats_print_json(const char *model, const dlc_graph *g,
+                             const dlc_graph_stats *st) {
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "model", g->name ? g->name : model);
+  cJSON *nodes = cJSON_AddArrayToObject(root, "nodes");
+  for (int i = 0; i < st->n_nodes; i++)
+    cJSON_AddItemToArray(nodes, json_node(&st->nodes[i]));
+  cJSON_AddNumberToObject(root, "total_params", (double)st->total_params);
+  cJSON_AddNumberToObject(root, "total_macs", (double)st->total_macs);
+  cJSON_AddNumberToObject(root, "total_activation_bytes",
+                          (double)st->total_activation_bytes);
+  char *text = cJSON_Print(root);
+  DLC_ASSERT(text != NULL);
+  printf("%s\n", text);
+  free(text);
+  cJSON_Delete(root);
+}
+
+int dlc_cmd_stats(int argc, char **argv) {
+  const char *model;
+  bool json;
+  int rc;
+  if (!dlc_cli_parse_model_args(argc, argv, STATS_HELP, "--json", &json,
+                                &model, &rc))
+    return rc;
+  dlc_graph *g = dlc_cli_load_model(model);
+  if (!g)
+    return DLC_EXIT_BAD_INPUT;
+  dlc_graph_stats st;
+  dlc_stats_compute(g, &st);
+  if (json)
+    stats_print_json(model, g, &st);
+  else
+    stats_print_table(model, g, &st);
+  dlc_stats_free(&st);
+  dlc_graph_destroy(g);
+  return DLC_EXIT_OK;
+}

@@ -1,0 +1,169 @@
+/* dlc.c — main() of the `dlc` command: the overall help, dispatch to the
+ * subcommands (tools/cmd_*.c), and the small helpers they share (option
+ * matching, usage errors, loading a model). Only this executable prints and
+ * exits; the library underneath reports through dlc_diag. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/frontend.h"
+#include "tools/cli.h"
+
+static const char DLC_HELP[] =
+    "dlc - a code-generating graph compiler for neural networks\n"
+    "\n"
+    "usage:\n"
+    "  dlc MODEL -o model.o [options]   compile MODEL to native code\n"
+    "  dlc run MODEL --input a.npy [--input b.npy ...]\n"
+    "          (--output y.npy [--output z.npy ...] | --output-dir DIR)\n"
+    "          [--engine interp|blas|compiled]\n"
+    "                                   run MODEL on .npy inputs\n"
+    "  dlc check MODEL                  validate MODEL, print every problem\n"
+    "  dlc stats MODEL [--json]         per-node shapes, parameters, MACs,\n"
+    "                                   receptive field, activation bytes\n"
+    "  dlc show MODEL                   print the graph IR\n"
+    "  dlc bench ...                    measure speed (see dlc bench --help)\n"
+    "  dlc CMD --help                   help on one command\n"
+    "\n"
+    "MODEL is a dlc-graph v1 JSON file (docs/format.md). Tensors are numpy\n"
+    ".npy files: float32 (int64 where the model's input is int64), C order.\n"
+    "\n"
+    "exit status: 0 success, 1 bad model or input (one 'FILE: WHERE: WHAT'\n"
+    "line per problem on stderr), 2 bad usage.\n";
+
+/* ----------------------------------------------------------- shared helpers */
+
+int dlc_cli_usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("dlc: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputs("\nsee dlc --help\n", stderr);
+  va_end(ap);
+  return DLC_EXIT_USAGE;
+}
+
+bool dlc_cli_is_help(const char *arg) {
+  return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+int dlc_cli_option(int argc, char **argv, int *i, const char *name,
+                   const char **value) {
+  const char *arg = argv[*i];
+  size_t n = strlen(name);
+  if (strncmp(arg, name, n) != 0)
+    return 0;
+  if (arg[n] == '=') {
+    *value = arg + n + 1;
+    return 1;
+  }
+  if (arg[n] != '\0')
+    return 0;
+  if (*i + 1 >= argc) {
+    dlc_cli_usage_error("option %s needs a value", name);
+    return -1;
+  }
+  *value = argv[++*i];
+  return 1;
+}
+
+bool dlc_cli_parse_model_args(int argc, char **argv, const char *help,
+                              const char *flag, bool *flag_set,
+                              const char **model, int *exit_code) {
+  *model = NULL;
+  if (flag_set)
+    *flag_set = false;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (dlc_cli_is_help(arg)) {
+      fputs(help, stdout);
+      *exit_code = DLC_EXIT_OK;
+      return false;
+    }
+    if (flag && !strcmp(arg, flag)) {
+      *flag_set = true;
+      continue;
+    }
+    if (arg[0] == '-' && arg[1] != '\0') {
+      *exit_code = dlc_cli_usage_error("%s: unknown option '%s'", argv[0], arg);
+      return false;
+    }
+    if (*model) {
+      *exit_code = dlc_cli_usage_error("%s: more than one model given",
+                                       argv[0]);
+      return false;
+    }
+    *model = arg;
+  }
+  if (!*model) {
+    *exit_code = dlc_cli_usage_error("%s: no model given", argv[0]);
+    return false;
+  }
+  return true;
+}
+
+dlc_graph *dlc_cli_load_model(const char *path) {
+  dlc_diag d;
+  dlc_diag_init(&d, path);
+  dlc_graph *g = NULL;
+  if (dlc_frontend_load(path, &g, &d) != DLC_OK || !g) {
+    if (dlc_diag_count(&d) == 0)
+      dlc_diag_error(&d, "", "cannot load the model");
+    dlc_diag_print(&d, stderr);
+    if (g)
+      dlc_graph_destroy(g);
+    g = NULL;
+  }
+  dlc_diag_free(&d);
+  return g;
+}
+
+/* ------------------------------------------ fallbacks for optional parts */
+
+/* Overridden by tools/cmd_compile.c when code generation is built in. */
+__attribute__((weak)) int dlc_cmd_compile(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  fputs("dlc: compiling to native code is not available in this build\n",
+        stderr);
+  return DLC_EXIT_USAGE;
+}
+
+/* Overridden by tools/cmd_bench.c. */
+__attribute__((weak)) int dlc_cmd_bench(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  fputs("dlc: bench is not available in this build\n", stderr);
+  return DLC_EXIT_USAGE;
+}
+
+/* ------------------------------------------------------------- dispatch */
+
+typedef struct dlc_subcommand {
+  const char *name;
+  int (*fn)(int argc, char **argv);
+} dlc_subcommand;
+
+static const dlc_subcommand DLC_SUBCOMMANDS[] = {
+    {"run", dlc_cmd_run},     {"check", dlc_cmd_check},
+    {"stats", dlc_cmd_stats}, {"show", dlc_cmd_show},
+    {"bench", dlc_cmd_bench},
+};
+
+int main(int argc, char **argv) {
+  if (argc < 2)
+    return dlc_cli_usage_error("no command or model given");
+  const char *first = argv[1];
+  for (size_t i = 0; i < sizeof DLC_SUBCOMMANDS / sizeof *DLC_SUBCOMMANDS; i++)
+    if (!strcmp(first, DLC_SUBCOMMANDS[i].name))
+      return DLC_SUBCOMMANDS[i].fn(argc - 1, argv + 1);
+  if (dlc_cli_is_help(first) || !strcmp(first, "help")) {
+    fputs(DLC_HELP, stdout);
+    return DLC_EXIT_OK;
+  }
+  if (first[0] == '-' && first[1] != '\0')
+    return dlc_cli_usage_error("unknown option '%s' (the model comes first: "
+                               "dlc MODEL -o model.o)", first);
+  return dlc_cmd_compile(argc - 1, argv + 1);
+}
