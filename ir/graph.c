@@ -293,7 +293,7 @@ void dlc_op_ctx_from_node(dlc_op_ctx *c, const dlc_node *n,
                           dlc_diag *d) {
   memset(c, 0, sizeof *c);
   c->node = n;
-  c->n_inputs = n->n_inputs;
+  c->n_inputs = dlc_node_op_inputs(n);
   for (int i = 0; i < n->n_inputs; i++)
     inptr[i] = n->inputs[i] ? &n->inputs[i]->type : NULL;
   c->in = inptr;

@@ -170,6 +170,11 @@ typedef struct dlc_value {
   dlc_node *producer; /* DLC_VALUE_NODE only */
   int producer_slot;
   int id;             /* index in graph->values */
+  /* Memory plan (plan_memory): byte offset of the value in the activation
+   * arena, or -1 when it is not in the arena (graph inputs and outputs stay
+   * in the caller's buffers, initializers in .rodata). Meaningful only when
+   * graph->memory_planned. */
+  int64_t arena_offset;
   bool is_output;     /* named in graph outputs */
 } dlc_value;
 
@@ -207,6 +212,44 @@ typedef enum dlc_op {
   DLC_OP_UNKNOWN = -1
 } dlc_op;
 
+/* Activation applied inside a fused epilogue (see dlc_epilogue). */
+typedef enum dlc_act_kind {
+  DLC_ACT_NONE = 0,
+  DLC_ACT_RELU,
+  DLC_ACT_CLIP,         /* min = alpha, max = beta (ReLU6: 0, 6) */
+  DLC_ACT_LEAKY_RELU,   /* alpha */
+  DLC_ACT_PRELU,        /* slope tensor: node input slope_input */
+  DLC_ACT_SIGMOID,
+  DLC_ACT_TANH,
+  DLC_ACT_HARD_SIGMOID, /* alpha, beta */
+  DLC_ACT_HARD_SWISH,
+  DLC_ACT_SILU,         /* x * sigmoid(x) */
+  DLC_ACT_ELU,          /* alpha */
+} dlc_act_kind;
+
+typedef struct dlc_activation {
+  dlc_act_kind kind;
+  float alpha, beta;
+  int slope_input; /* DLC_ACT_PRELU: index into node->inputs; else -1 */
+} dlc_activation;
+
+/* Work fused into a Conv / ConvTranspose / Gemm / MatMul by fuse_epilogues,
+ * applied while the output is still in registers:
+ *   y = act2(act1(op(x...)) + residual)
+ * (the op's own bias is part of op(x...)). Epilogue operands (the residual,
+ * PRelu slopes) are appended to node->inputs after the op's own inputs:
+ * the last n_extra_inputs inputs belong to the epilogue, so sorting and
+ * liveness see them; the op's infer/kernel see only the first
+ * n_inputs - n_extra_inputs. */
+typedef struct dlc_epilogue {
+  dlc_activation act1;
+  int residual_input; /* index into node->inputs, or -1 */
+  dlc_activation act2;
+  int n_extra_inputs;
+  int n_fused;
+  const char *fused[8]; /* ops folded in, in order (for stats and dumps) */
+} dlc_epilogue;
+
 struct dlc_node {
   const char *name;
   dlc_op op;
@@ -220,7 +263,24 @@ struct dlc_node {
   dlc_attr *attrs;
   int id;             /* position in graph->nodes (topological after sort) */
   bool dead;          /* unlinked by a pass; skipped everywhere */
+  dlc_epilogue *epilogue; /* fused work after the op (NULL: none) */
+  bool elided;        /* plan_memory made it a no-op (e.g. a Concat whose
+                         producers write into their slices); kept for
+                         readability of dumps, skipped by codegen */
 };
+
+/* Inputs the operator itself consumes: n_inputs minus the epilogue's. */
+int dlc_node_op_inputs(const dlc_node *n);
+
+/* One activation on one element; slope is PRelu's (ignored otherwise). */
+float dlc_activation_apply(const dlc_activation *a, float x, float slope);
+/* Applies n's epilogue in place to out (the op's float32 output 0), reading
+ * the epilogue operands from in (all n->n_inputs inputs, with data). The
+ * reference semantics every backend must match. */
+void dlc_epilogue_apply(const dlc_node *n, const dlc_tensor *const *in,
+                        dlc_tensor *out);
+/* "Relu", "Clip", ...: the ONNX op an activation kind stands for. */
+const char *dlc_act_name(dlc_act_kind k);
 
 /* ------------------------------------------------------------- the graph */
 
@@ -235,6 +295,8 @@ typedef struct dlc_graph {
   DLC_VEC(dlc_value *) initializers;
   DLC_VEC(dlc_node *) nodes;      /* topological after dlc_graph_sort */
   struct dlc_name_index *index_;  /* private: name -> value hash */
+  bool memory_planned;            /* plan_memory ran: arena_offset valid */
+  int64_t arena_bytes;            /* size of the activation arena */
 } dlc_graph;
 
 dlc_graph *dlc_graph_create(void); /* free: dlc_graph_destroy */

@@ -9,15 +9,10 @@
                attrs, infer, macs, kernel)                                    \
   extern const dlc_attr_schema attrs[];                                       \
   bool infer(dlc_op_ctx *c);                                                  \
+  int64_t macs(const dlc_op_ctx *c);                                          \
   bool kernel(dlc_op_ctx *c);
 #include "ops.def"
 #undef DLC_OP
-
-/* MAC counters (only the ops that have one). */
-int64_t dlc_macs_conv(const dlc_op_ctx *c);
-int64_t dlc_macs_conv_transpose(const dlc_op_ctx *c);
-int64_t dlc_macs_matmul(const dlc_op_ctx *c);
-int64_t dlc_macs_gemm(const dlc_op_ctx *c);
 
 /* dlc_norm_axis, dlc_broadcast_shape, dlc_broadcast_index and
  * dlc_tensor_set_shape are declared in ir.h. */

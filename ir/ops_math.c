@@ -656,13 +656,16 @@ bool dlc_infer_unary(dlc_op_ctx *c) {
     return dlc_op_error(c, "input 0 is required");
   if (c->node->op != DLC_OP_IDENTITY && !need_f32(c, 0, "X"))
     return false;
-  if (c->node->op == DLC_OP_CLIP) {
-    bool ok = check_clip_bound(c, x, 1, "min");
-    ok &= check_clip_bound(c, x, 2, "max");
-    if (!ok)
-      return false;
-  }
   return set_out_like(c, x);
+}
+
+/* Clip: a unary op whose optional bounds (inputs 1, 2) must be constants. */
+bool dlc_infer_clip(dlc_op_ctx *c) {
+  if (!dlc_infer_unary(c))
+    return false;
+  bool ok = check_clip_bound(c, c->in[0], 1, "min");
+  ok &= check_clip_bound(c, c->in[0], 2, "max");
+  return ok;
 }
 
 /* Parameters an element-wise function may need. */

@@ -5,6 +5,12 @@
 
 const dlc_attr_schema dlc_attrs_none[] = {{NULL}};
 
+/* The MAC counter of operators that do no multiply-adds worth counting. */
+int64_t dlc_macs_zero(const dlc_op_ctx *c) {
+  (void)c;
+  return 0;
+}
+
 static const dlc_op_info op_table[] = {
 #define DLC_OP(id, name, domain, min_in, max_in, min_out, max_out, flags,    \
                attrs, infer, macs, kernel)                                    \

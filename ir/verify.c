@@ -12,8 +12,9 @@ static void node_where(const dlc_node *n, char *buf, size_t size) {
 
 static void verify_arity(const dlc_node *n, const char *where, dlc_diag *d) {
   const dlc_op_info *info = dlc_op_get_info(n->op);
-  if (n->n_inputs < info->min_inputs || n->n_inputs > info->max_inputs)
-    dlc_diag_error(d, where, "has %d inputs; %s takes %d to %d", n->n_inputs,
+  int op_inputs = dlc_node_op_inputs(n);
+  if (op_inputs < info->min_inputs || op_inputs > info->max_inputs)
+    dlc_diag_error(d, where, "has %d inputs; %s takes %d to %d", op_inputs,
                    info->name, info->min_inputs, info->max_inputs);
   if (n->n_outputs < info->min_outputs || n->n_outputs > info->max_outputs)
     dlc_diag_error(d, where, "has %d outputs; %s produces %d to %d",
@@ -21,7 +22,7 @@ static void verify_arity(const dlc_node *n, const char *where, dlc_diag *d) {
                    info->max_outputs);
   /* Required (non-optional) inputs: the first min_inputs may not be omitted,
    * except that ops with optional middle inputs (Resize) check themselves. */
-  for (int i = 0; i < n->n_inputs && i < info->min_inputs; i++)
+  for (int i = 0; i < op_inputs && i < info->min_inputs; i++)
     if (!n->inputs[i])
       dlc_diag_error(d, where, "required input %d is missing", i);
 }
