@@ -125,7 +125,7 @@ int64_t cg_node_scratch(const dlc_node *n);
 
 /* Emitters per family (cg_elementwise.c, ...). */
 extern const cg_emitter cg_emit_unary, cg_emit_binary, cg_emit_clip,
-    cg_emit_copy, cg_emit_conv, cg_emit_conv_transpose, cg_emit_gemm,
+    cg_emit_copy, cg_emit_conv, cg_emit_conv_transpose, cg_emit_gemm, cg_emit_gemm_packed,
     cg_emit_matmul, cg_emit_pool, cg_emit_global_pool, cg_emit_batch_norm,
     cg_emit_instance_norm, cg_emit_layer_norm, cg_emit_softmax,
     cg_emit_reduce_mean, cg_emit_transpose, cg_emit_concat, cg_emit_split,

@@ -39,6 +39,43 @@ static const cg_emitter *by_op(const dlc_node *n, const char **why) {
     return &cg_emit_copy;
   case DLC_OP_CONV:
     return &cg_emit_conv;
+  case DLC_OP_GEMM:
+    return dlc_node_get_int(n, "transB") && n->inputs[1]->type.data
+               ? &cg_emit_gemm_packed
+               : &cg_emit_gemm;
+  case DLC_OP_MAT_MUL:
+    return &cg_emit_matmul;
+  case DLC_OP_BATCH_NORMALIZATION:
+    return &cg_emit_batch_norm;
+  case DLC_OP_INSTANCE_NORMALIZATION:
+    return &cg_emit_instance_norm;
+  case DLC_OP_LAYER_NORMALIZATION:
+    return &cg_emit_layer_norm;
+  case DLC_OP_SOFTMAX:
+  case DLC_OP_LOG_SOFTMAX:
+    return &cg_emit_softmax;
+  case DLC_OP_REDUCE_MEAN:
+    return &cg_emit_reduce_mean;
+  case DLC_OP_TRANSPOSE:
+    return &cg_emit_transpose;
+  case DLC_OP_CONCAT:
+    return &cg_emit_concat;
+  case DLC_OP_SPLIT:
+    return &cg_emit_split;
+  case DLC_OP_SLICE:
+    return &cg_emit_slice;
+  case DLC_OP_GATHER:
+    return &cg_emit_gather;
+  case DLC_OP_DEPTH_TO_SPACE:
+    return &cg_emit_depth_to_space;
+  case DLC_OP_PAD:
+    return &cg_emit_pad;
+  case DLC_OP_MAX_POOL:
+  case DLC_OP_AVERAGE_POOL:
+    return &cg_emit_pool;
+  case DLC_OP_GLOBAL_AVERAGE_POOL:
+  case DLC_OP_GLOBAL_MAX_POOL:
+    return &cg_emit_global_pool;
   default:
     *why = "no code generator for this operator yet";
     return NULL;
@@ -52,6 +89,26 @@ static const char *unsupported_use(const dlc_node *n) {
     return "Dropout's mask output is not supported";
   if (n->op == DLC_OP_MAX_POOL && n->n_outputs > 1 && n->outputs[1])
     return "MaxPool's Indices output is not supported";
+  if (n->op == DLC_OP_GATHER && n->inputs[1] &&
+      dlc_tensor_numel(&n->inputs[1]->type) > 4096)
+    return "Gather with more than 4096 indices is not compiled yet";
+  if (n->op == DLC_OP_PAD && n->outputs[0] &&
+      dlc_tensor_numel(&n->outputs[0]->type) > (1 << 24))
+    return "Pad output too large for its index table";
+  if (n->op == DLC_OP_LAYER_NORMALIZATION) {
+    /* The kernel reads scale/bias as exactly the normalised shape. */
+    const dlc_tensor *x = &n->inputs[0]->type;
+    int64_t axis = dlc_node_get_int(n, "axis"), row = 1;
+    for (int k = (int)(axis < 0 ? axis + x->rank : axis); k < x->rank; k++)
+      row *= x->dims[k];
+    for (int i = 1; i < n->n_inputs; i++)
+      if (n->inputs[i] && dlc_tensor_numel(&n->inputs[i]->type) != row)
+        return "LayerNormalization scale/bias must have the normalised shape";
+  }
+  if ((n->op == DLC_OP_CONV || n->op == DLC_OP_MAX_POOL ||
+       n->op == DLC_OP_AVERAGE_POOL || n->op == DLC_OP_CONV_TRANSPOSE) &&
+      (n->inputs[0]->type.rank < 3 || n->inputs[0]->type.rank > 4))
+    return "only 1-D and 2-D windows are compiled";
   return NULL;
 }
 

@@ -28,7 +28,8 @@ static const char NPY_MAGIC[NPY_MAGIC_LEN] = "\x93NUMPY";
 /* Reports a problem about the file at path, whatever file d is about: the
  * diagnostics format the "FILE:" prefix when the message is added. */
 static void npy_error(dlc_diag *d, const char *path, const char *where,
-                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void npy_error(dlc_diag *d, const char *path, const char *where,
                       const char *fmt, ...) {
   if (!d)
@@ -98,9 +99,13 @@ static bool hdr_expect(npy_header *h, char c) {
   hdr_skip_ws(h);
   if (h->p >= h->end)
     return hdr_fail(h, "expected '%c' but the header ends", c);
-  if (*h->p != c)
-    return hdr_fail(h, "expected '%c' at offset %td, found '%c'", c,
-                    h->p - h->begin, *h->p);
+  unsigned char got = (unsigned char)*h->p;
+  if (got != (unsigned char)c)
+    return got >= 0x20 && got < 0x7f
+               ? hdr_fail(h, "expected '%c' at offset %td, found '%c'", c,
+                          h->p - h->begin, got)
+               : hdr_fail(h, "expected '%c' at offset %td, found byte 0x%02x",
+                          c, h->p - h->begin, got);
   h->p++;
   return true;
 }
@@ -252,8 +257,10 @@ static bool hdr_dtype(npy_header *h, dlc_dtype *out) {
       return true;
     }
   if (h->descr[0] == '>')
-    return hdr_fail(h, "big-endian dtype '%s' is not supported (save "
-                       "a.astype('<%s'))", h->descr, h->descr + 1);
+    return hdr_fail(h,
+                    "big-endian dtype '%s' is not supported (save "
+                    "a.astype('<%s'))",
+                    h->descr, h->descr + 1);
   if (!strcmp(h->descr, "<f8"))
     return hdr_fail(h, "dtype '<f8' (float64) is not supported (save "
                        "a.astype(np.float32))");
@@ -331,8 +338,8 @@ static bool npy_read_header(FILE *f, const char *path, int64_t hlen,
 
 /* Byte count of the data the header promises, checked against the bytes the
  * file actually holds after the header. */
-static bool npy_check_size(const char *path, const dlc_tensor *t,
-                           int64_t avail, dlc_diag *d) {
+static bool npy_check_size(const char *path, const dlc_tensor *t, int64_t avail,
+                           dlc_diag *d) {
   char shape[160];
   dlc_shape_str(t, shape, sizeof shape);
   int64_t numel = dlc_tensor_numel(t);
@@ -421,8 +428,8 @@ static size_t npy_format_header(const dlc_tensor *t, const char *descr,
   char shape[DLC_MAX_RANK * 24 + 8];
   size_t n = (size_t)snprintf(shape, sizeof shape, "(");
   for (int i = 0; i < t->rank; i++)
-    n += (size_t)snprintf(shape + n, sizeof shape - n, "%s%lld",
-                          i ? ", " : "", (long long)t->dims[i]);
+    n += (size_t)snprintf(shape + n, sizeof shape - n, "%s%lld", i ? ", " : "",
+                          (long long)t->dims[i]);
   snprintf(shape + n, sizeof shape - n, t->rank == 1 ? ",)" : ")");
   int len = snprintf(buf, cap,
                      "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",

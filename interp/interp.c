@@ -33,7 +33,7 @@ static dlc_status run_node(const dlc_node *n, dlc_engine engine,
   dlc_op_ctx c;
   memset(&c, 0, sizeof c);
   c.node = n;
-  c.n_inputs = n->n_inputs;
+  c.n_inputs = dlc_node_op_inputs(n);
   c.in = in;
   c.n_outputs = n->n_outputs;
   c.out = out;
@@ -65,6 +65,7 @@ static dlc_status run_node(const dlc_node *n, dlc_engine engine,
     dlc_interp_free_tensors(out, n->n_outputs);
     return DLC_ERR_INVALID;
   }
+  dlc_epilogue_apply(n, in, &out[0]);
   return DLC_OK;
 }
 

@@ -85,8 +85,8 @@ static char **child_env(void) {
   static char *env[512];
   static char asan[1024];
   const char *old = getenv("ASAN_OPTIONS");
-  snprintf(asan, sizeof asan, "ASAN_OPTIONS=%s%sexitcode=99",
-           old ? old : "", old && *old ? ":" : "");
+  snprintf(asan, sizeof asan, "ASAN_OPTIONS=%s%sexitcode=99", old ? old : "",
+           old && *old ? ":" : "");
   int n = 0;
   for (char **e = environ; *e && n < 510; e++)
     if (strncmp(*e, "ASAN_OPTIONS=", 13) != 0)
@@ -115,8 +115,8 @@ static cli_result dlc(const char *const *args) {
   posix_spawn_file_actions_addopen(&fa, 2, err_path,
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid;
-  int rc = posix_spawn(&pid, DLC_EXE, &fa, NULL, (char *const *)argv,
-                       child_env());
+  int rc =
+      posix_spawn(&pid, DLC_EXE, &fa, NULL, (char *const *)argv, child_env());
   posix_spawn_file_actions_destroy(&fa);
   cr_assert_eq(rc, 0, "cannot spawn %s", DLC_EXE);
   int ws;
@@ -172,9 +172,9 @@ TestSuite(cli, .init = tmp_setup, .fini = tmp_teardown);
 Test(cli, help_documents_every_command) {
   cli_result r = DLC("--help");
   expect_status(&r, 0, "dlc --help");
-  const char *want[] = {"dlc MODEL -o", "dlc run", "--input", "--output",
-                        "--engine", "dlc check", "dlc stats", "--json",
-                        "dlc show", "exit status"};
+  const char *want[] = {"dlc MODEL -o", "dlc run",    "--input",   "--output",
+                        "--engine",     "dlc check",  "dlc stats", "--json",
+                        "dlc show",     "exit status"};
   for (size_t i = 0; i < sizeof want / sizeof *want; i++)
     cr_expect(strstr(r.out, want[i]), "dlc --help does not mention '%s'",
               want[i]);
@@ -366,9 +366,9 @@ Test(cli, run_matches_pytorch_with_both_engines) {
     expect_npy_close(y, want, 1e-3, 1e-3);
   }
   /* --output-dir writes NAME.npy per graph output */
-  cli_result r = DLC("run", fixture("net_spp/model.json"), "--input",
-                     fixture("net_spp/input_0.npy"), "--output-dir",
-                     tmp("outdir"));
+  cli_result r =
+      DLC("run", fixture("net_spp/model.json"), "--input",
+          fixture("net_spp/input_0.npy"), "--output-dir", tmp("outdir"));
   expect_status(&r, 0, "--output-dir");
   cli_free(&r);
   dlc_graph *g = NULL;
@@ -418,8 +418,7 @@ Test(cli, run_rejects_bad_inputs_with_exit_1) {
   free(raw);
   r = DLC("run", m, "--input", tmp("short.npy"), "--input", b, "--output", y);
   expect_status(&r, 1, "truncated input");
-  cr_expect_eq(expect_lines_name_file(r.err, tmp("short.npy"), "truncated"),
-               1);
+  cr_expect_eq(expect_lines_name_file(r.err, tmp("short.npy"), "truncated"), 1);
   cr_expect(strstr(r.err, "truncated"), "%s", r.err);
   cli_free(&r);
   /* an int64 file for a float32 input */
@@ -432,8 +431,8 @@ Test(cli, run_rejects_bad_inputs_with_exit_1) {
   dlc_diag_free(&dg);
   r = DLC("run", m, "--input", tmp("i64.npy"), "--input", b, "--output", y);
   expect_status(&r, 1, "int64 input");
-  cr_expect(strstr(r.err, "holds int64, but the model declares float32"),
-            "%s", r.err);
+  cr_expect(strstr(r.err, "holds int64, but the model declares float32"), "%s",
+            r.err);
   cli_free(&r);
 }
 
@@ -447,16 +446,16 @@ Test(cli, run_binds_symbolic_dims) {
       " \"outputs\": [{\"name\": \"y\"}],\n"
       " \"nodes\": [{\"name\": \"r\", \"op\": \"Relu\", \"inputs\": [\"x\"], "
       "\"outputs\": [\"y\"]}]}\n");
-  const float x[6] = {-1, 2, -3, 4, 0.5f, -0.25f}, want[6] = {0, 2, 0, 4,
-                                                              0.5f, 0};
+  const float x[6] = {-1, 2, -3, 4, 0.5f, -0.25f},
+              want[6] = {0, 2, 0, 4, 0.5f, 0};
   const int64_t dims[2] = {3, 2};
   dlc_tensor t = th_f32(x, 2, dims);
   dlc_diag d;
   dlc_diag_init(&d, "t");
   cr_assert_eq(dlc_npy_write(tmp("x3.npy"), &t, &d), DLC_OK);
   dlc_diag_free(&d);
-  cli_result r = DLC("run", m, "--input", tmp("x3.npy"), "--output",
-                     tmp("y3.npy"));
+  cli_result r =
+      DLC("run", m, "--input", tmp("x3.npy"), "--output", tmp("y3.npy"));
   expect_status(&r, 0, "N = 3");
   cli_free(&r);
   dlc_tensor y = npy(tmp("y3.npy"));
@@ -510,8 +509,8 @@ static cJSON *ints(int n, const int64_t *v) {
 }
 
 /* A float32 initializer filled with `fill` (int64 when is_int). */
-static void add_init(cJSON *m, const char *name, int rank,
-                     const int64_t *shape, double fill, bool is_int) {
+static void add_init(cJSON *m, const char *name, int rank, const int64_t *shape,
+                     double fill, bool is_int) {
   int64_t n = 1;
   for (int i = 0; i < rank; i++)
     n *= shape[i];
@@ -574,8 +573,8 @@ static void add_conv(cJSON *m, const char *name, const char *in,
   cJSON_AddItemToObject(a, "pads", ints(4, pd));
 }
 
-static void add_bn(cJSON *m, const char *name, const char *in,
-                   const char *out, int64_t c) {
+static void add_bn(cJSON *m, const char *name, const char *in, const char *out,
+                   int64_t c) {
   const char *suffix[4] = {"scale", "bias", "mean", "var"};
   char names[4][128];
   for (int i = 0; i < 4; i++) {
@@ -586,9 +585,8 @@ static void add_bn(cJSON *m, const char *name, const char *in,
        names[3]);
 }
 
-static void add_pool(cJSON *m, const char *name, const char *op,
-                     const char *in, const char *out, int64_t k,
-                     int64_t stride) {
+static void add_pool(cJSON *m, const char *name, const char *op, const char *in,
+                     const char *out, int64_t k, int64_t stride) {
   cJSON *a = attrs_of(NODE(m, name, op, out, in));
   const int64_t ks[2] = {k, k}, st[2] = {stride, stride};
   cJSON_AddItemToObject(a, "kernel_shape", ints(2, ks));
@@ -596,13 +594,10 @@ static void add_pool(cJSON *m, const char *name, const char *op,
 }
 
 /* Writes the model with the given output and returns its path. */
-static const char *model_write(cJSON *m, const char *output,
-                               const char *file) {
-  cJSON_AddItemToArray(cJSON_GetObjectItem(m, "outputs"),
-                       cJSON_CreateObject());
-  cJSON_AddStringToObject(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "outputs"),
-                                             0),
-                          "name", output);
+static const char *model_write(cJSON *m, const char *output, const char *file) {
+  cJSON_AddItemToArray(cJSON_GetObjectItem(m, "outputs"), cJSON_CreateObject());
+  cJSON_AddStringToObject(
+      cJSON_GetArrayItem(cJSON_GetObjectItem(m, "outputs"), 0), "name", output);
   char *text = cJSON_Print(m);
   const char *p = write_text(file, text);
   free(text);
@@ -683,8 +678,7 @@ static const char *resnet_block(void) {
 
 Test(stats, resnet_basic_block_has_textbook_counts) {
   cJSON *j = stats_json(resnet_block());
-  cr_expect_str_eq(cJSON_GetObjectItem(j, "model")->valuestring,
-                   "basic_block");
+  cr_expect_str_eq(cJSON_GetObjectItem(j, "model")->valuestring, "basic_block");
   cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "nodes")), 7);
   const char *convs[2] = {"conv1", "conv2"}, *bns[2] = {"bn1", "bn2"};
   for (int i = 0; i < 2; i++) {
@@ -699,14 +693,14 @@ Test(stats, resnet_basic_block_has_textbook_counts) {
     cr_expect_eq(num(b, "macs"), 0);
   }
   cr_expect_eq(num(stats_node(j, "add"), "params"), 0);
-  const cJSON *shapes = cJSON_GetObjectItem(stats_node(j, "relu2"),
-                                            "output_shapes");
+  const cJSON *shapes =
+      cJSON_GetObjectItem(stats_node(j, "relu2"), "output_shapes");
   cr_expect_eq(cJSON_GetArraySize(shapes), 1);
   const cJSON *s0 = cJSON_GetArrayItem(shapes, 0);
   const int64_t want_shape[4] = {1, 64, 56, 56};
   for (int i = 0; i < 4; i++)
-    cr_expect_eq((int64_t)cJSON_GetArrayItem(s0, i)->valuedouble,
-                 want_shape[i], "output shape dim %d", i);
+    cr_expect_eq((int64_t)cJSON_GetArrayItem(s0, i)->valuedouble, want_shape[i],
+                 "output shape dim %d", i);
   /* 64*56*56 floats per node output */
   cr_expect_eq(num(stats_node(j, "bn1"), "activation_bytes"), 802816);
   cr_expect_eq(num(j, "total_params"), 74240, "total params %lld",
@@ -725,13 +719,16 @@ Test(stats, resnet_basic_block_has_textbook_counts) {
 Test(stats, table_shows_totals_in_readable_units) {
   cli_result r = DLC("stats", resnet_block());
   expect_status(&r, 0, "stats");
-  const char *want[] = {"conv1", "BatchNormalization", "[1, 64, 56, 56]",
-                        "36,864", "115,605,504", "5x5",
-                        "total: 74,240 params (74.2K), 231,211,008 MACs "
-                        "(231 MMACs)"};
+  const char *want[] = {"conv1",
+                        "BatchNormalization",
+                        "[1, 64, 56, 56]",
+                        "36,864",
+                        "115,605,504",
+                        "5x5",
+                        ("total: 74,240 params (74.2K), 231,211,008 MACs "
+                         "(231 MMACs)")};
   for (size_t i = 0; i < sizeof want / sizeof *want; i++)
-    cr_expect(strstr(r.out, want[i]), "table lacks '%s':\n%s", want[i],
-              r.out);
+    cr_expect(strstr(r.out, want[i]), "table lacks '%s':\n%s", want[i], r.out);
   cli_free(&r);
 }
 

@@ -146,8 +146,8 @@ static bool run_graph(fixture_run *r, dlc_engine engine, failure *f) {
   dlc_diag d;
   dlc_diag_init(&d, "run");
   r->n_outs = (int)r->g->outputs.n;
-  bool ok = dlc_interp_run(r->g, engine, r->ins, r->n_ins, r->outs, &d) ==
-            DLC_OK;
+  bool ok =
+      dlc_interp_run(r->g, engine, r->ins, r->n_ins, r->outs, &d) == DLC_OK;
   if (!ok)
     failf(f, "run failed: %s",
           d.messages.n ? d.messages.items[0] : "(no message)");
@@ -209,13 +209,17 @@ static void run_all(dlc_engine engine, const char *engine_name) {
   cJSON_Delete(root);
   cr_expect_geq(n, 40, "only %d fixture cases (want >= 40)", n);
   cr_expect_geq(nets, 8, "only %d net fixtures (want >= 8)", nets);
-  cr_log_info("engine %s: %d fixture cases (%d nets), %d failing",
-              engine_name, n, nets, failed);
-  cr_assert_eq(failed, 0, "%d of %d fixture cases fail with engine %s (see "
-               "the log above)", failed, n, engine_name);
+  cr_log_info("engine %s: %d fixture cases (%d nets), %d failing", engine_name,
+              n, nets, failed);
+  cr_assert_eq(failed, 0,
+               "%d of %d fixture cases fail with engine %s (see "
+               "the log above)",
+               failed, n, engine_name);
 }
 
-Test(fixtures, match_pytorch_with_interp) { run_all(DLC_ENGINE_INTERP, "interp"); }
+Test(fixtures, match_pytorch_with_interp) {
+  run_all(DLC_ENGINE_INTERP, "interp");
+}
 
 Test(fixtures, match_pytorch_with_blas) { run_all(DLC_ENGINE_BLAS, "blas"); }
 

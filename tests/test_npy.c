@@ -197,7 +197,7 @@ static void round_trip(dlc_dtype dt, int rank, const int64_t *dims) {
 }
 
 Test(npy, round_trips_every_dtype_and_shape) {
-  const dlc_dtype dts[] = {DLC_DT_FLOAT32, DLC_DT_INT64, DLC_DT_INT32,
+  const dlc_dtype dts[] = {DLC_DT_FLOAT32, DLC_DT_INT64,   DLC_DT_INT32,
                            DLC_DT_UINT8,   DLC_DT_FLOAT16, DLC_DT_INT8};
   const int64_t scalar[1] = {0}, vec[1] = {5}, nchw[4] = {2, 3, 4, 5},
                 empty[2] = {3, 0}, big8[8] = {1, 2, 1, 3, 1, 2, 1, 2};
@@ -239,8 +239,8 @@ Test(npy, accepts_every_header_version_and_spelling) {
       {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 1), }"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    dlc_tensor t = read_ok(make_npy(cases[i].major, 0, cases[i].header, v,
-                                    sizeof v));
+    dlc_tensor t =
+        read_ok(make_npy(cases[i].major, 0, cases[i].header, v, sizeof v));
     cr_assert_eq(t.dtype, DLC_DT_FLOAT32, "case %zu", i);
     cr_assert_eq(dlc_tensor_numel(&t), 3, "case %zu", i);
     th_assert_close(t.data, v, 3, 0, 0);
@@ -248,8 +248,7 @@ Test(npy, accepts_every_header_version_and_spelling) {
   }
   /* rank 0 and a zero-size array */
   dlc_tensor t = read_ok(make_npy(
-      1, 0, "{'descr': '<i4', 'fortran_order': False, 'shape': (), }\n", v,
-      4));
+      1, 0, "{'descr': '<i4', 'fortran_order': False, 'shape': (), }\n", v, 4));
   cr_assert(t.rank == 0 && t.dtype == DLC_DT_INT32 &&
             *(int32_t *)t.data == 0x3f800000);
   free(t.data);
@@ -276,8 +275,8 @@ static void expect_error(const char *what, const char *path, const char *want) {
   snprintf(prefix, sizeof prefix, "%s: ", path);
   bool ok = dlc_diag_contains(&d, want) && dlc_diag_contains(&d, prefix);
   if (!ok) {
-    fprintf(stderr, "%s: want a message containing '%s' and '%s', got:\n",
-            what, prefix, want);
+    fprintf(stderr, "%s: want a message containing '%s' and '%s', got:\n", what,
+            prefix, want);
     dlc_diag_print(&d, stderr);
   }
   cr_expect(ok, "%s: message does not contain '%s'", what, want);
@@ -286,9 +285,10 @@ static void expect_error(const char *what, const char *path, const char *want) {
   dlc_diag_free(&d);
 }
 
+/* A version-1 style header with the given fields. */
 #define HDR(descr, fortran, shape)                                             \
-  "{'descr': '" descr "', 'fortran_order': " fortran ", 'shape': " shape      \
-  ", }\n"
+  "{'descr': '" descr "', 'fortran_order': " fortran                          \
+  ", 'shape': " shape ", }\n"
 
 Test(npy, refuses_malformed_files) {
   const float v[6] = {0};
@@ -319,10 +319,10 @@ Test(npy, refuses_malformed_files) {
                "float64");
   expect_error("complex", make_npy(1, 0, HDR("<c8", "False", "(3,)"), v, 24),
                "dtype '<c8' is not supported");
-  expect_error("missing shape",
-               make_npy(1, 0, "{'descr': '<f4', 'fortran_order': False}\n", v,
-                        4),
-               "missing key 'shape'");
+  expect_error(
+      "missing shape",
+      make_npy(1, 0, "{'descr': '<f4', 'fortran_order': False}\n", v, 4),
+      "missing key 'shape'");
   expect_error("unknown key",
                make_npy(1, 0,
                         "{'descr': '<f4', 'fortran_order': False, "
@@ -341,11 +341,10 @@ Test(npy, refuses_malformed_files) {
   expect_error("dim not an int",
                make_npy(1, 0, HDR("<f4", "False", "(2, x)"), v, 24),
                "'shape' must be a tuple of integers");
-  expect_error("rank 9",
-               make_npy(1, 0,
-                        HDR("<f4", "False", "(1, 1, 1, 1, 1, 1, 1, 1, 1)"), v,
-                        4),
-               "more than 8 dimensions");
+  expect_error(
+      "rank 9",
+      make_npy(1, 0, HDR("<f4", "False", "(1, 1, 1, 1, 1, 1, 1, 1, 1)"), v, 4),
+      "more than 8 dimensions");
   expect_error("truncated data",
                make_npy(1, 0, HDR("<f4", "False", "(2, 3)"), v, 23),
                "truncated: shape [2, 3] of float32 needs 24 bytes, the file "
@@ -355,26 +354,24 @@ Test(npy, refuses_malformed_files) {
                "4 unexpected bytes after the data");
   expect_error("byte count overflows",
                make_npy(1, 0,
-                        HDR("<f4", "False",
-                            "(1099511627776, 1099511627776)"),
+                        HDR("<f4", "False", "(1099511627776, 1099511627776)"),
                         v, 24),
                "more bytes than fit in 64 bits");
-  expect_error("dim overflows int64",
-               make_npy(1, 0, HDR("<f4", "False", "(99999999999999999999,)"),
-                        v, 4),
-               "does not fit in 64 bits");
+  expect_error(
+      "dim overflows int64",
+      make_npy(1, 0, HDR("<f4", "False", "(99999999999999999999,)"), v, 4),
+      "does not fit in 64 bits");
   /* 2^60 elements claimed: refused as truncated, nothing allocated */
-  expect_error("huge claim",
-               make_npy(3, 0, HDR("<f4", "False", "(1073741824, 1073741824)"),
-                        v, 24),
-               "truncated");
+  expect_error(
+      "huge claim",
+      make_npy(3, 0, HDR("<f4", "False", "(1073741824, 1073741824)"), v, 24),
+      "truncated");
   expect_error("unterminated string",
                make_npy(1, 0, "{'descr': '<f4, 'fortran_order': False}", v, 4),
                "expected ',' or '}' after the value of 'descr'");
-  expect_error("string runs to the end",
-               make_npy(1, 0, "{'descr", v, 4), "unterminated string");
-  expect_error("not a dict", make_npy(1, 0, "[1, 2]\n", v, 4),
-               "expected '{'");
+  expect_error("string runs to the end", make_npy(1, 0, "{'descr", v, 4),
+               "unterminated string");
+  expect_error("not a dict", make_npy(1, 0, "[1, 2]\n", v, 4), "expected '{'");
   expect_error("text after the dict",
                make_npy(1, 0, HDR("<f4", "False", "(1,)") "x", v, 4),
                "unexpected text after the dict");

@@ -96,7 +96,8 @@ static int run_parse(int argc, char **argv, run_opts *o) {
         return rc;
     } else if (o->model) {
       return dlc_cli_usage_error("run: more than one model given ('%s' and "
-                                 "'%s')", o->model, arg);
+                                 "'%s')",
+                                 o->model, arg);
     } else {
       o->model = arg;
     }
@@ -118,8 +119,8 @@ static char *declared_shape_str(const dlc_value *v, char *buf, size_t size) {
   size_t n = (size_t)snprintf(buf, size, "[");
   for (int i = 0; i < v->type.rank && n < size; i++) {
     if (v->sym[i])
-      n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "",
-                            v->sym[i]);
+      n +=
+          (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", v->sym[i]);
     else
       n += (size_t)snprintf(buf + n, size - n, "%s%lld", i ? ", " : "",
                             (long long)v->type.dims[i]);
@@ -295,7 +296,8 @@ int dlc_cmd_run(int argc, char **argv) {
   if (rc < 0 && o.engine && strcmp(o.engine, "compiled") != 0 &&
       !dlc_engine_from_name(o.engine, &engine))
     rc = dlc_cli_usage_error("run: unknown engine '%s' (interp, blas, "
-                             "compiled)", o.engine);
+                             "compiled)",
+                             o.engine);
   if (rc < 0)
     rc = run_model(&o);
   dlc_vec_free(&o.inputs);

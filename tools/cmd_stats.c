@@ -95,8 +95,17 @@ static char *fmt_shapes(const dlc_node *n, char *buf, size_t size) {
 
 /* ------------------------------------------------------------ the table */
 
-enum { COL_NAME, COL_OP, COL_SHAPE, COL_PARAMS, COL_MACS, COL_RF, COL_JUMP,
-       COL_BYTES, N_COLS };
+enum {
+  COL_NAME,
+  COL_OP,
+  COL_SHAPE,
+  COL_PARAMS,
+  COL_MACS,
+  COL_RF,
+  COL_JUMP,
+  COL_BYTES,
+  N_COLS
+};
 typedef char stats_row[N_COLS][192];
 
 static void table_row(const dlc_node_stats *s, stats_row row) {
@@ -124,8 +133,8 @@ static void stats_print_table(const char *model, const dlc_graph *g,
   stats_row *rows = calloc((size_t)st->n_nodes + 1, sizeof *rows);
   DLC_ASSERT(rows != NULL);
   static const char *const heads[N_COLS] = {
-      "name", "op", "output shape", "params", "MACs", "RF", "jump",
-      "act bytes"};
+      "name", "op", "output shape", "params",
+      "MACs", "RF", "jump",         "act bytes"};
   int width[N_COLS];
   for (int c = 0; c < N_COLS; c++) {
     snprintf(rows[0][c], sizeof rows[0][c], "%s", heads[c]);
@@ -206,8 +215,8 @@ int dlc_cmd_stats(int argc, char **argv) {
   const char *model;
   bool json;
   int rc;
-  if (!dlc_cli_parse_model_args(argc, argv, STATS_HELP, "--json", &json,
-                                &model, &rc))
+  if (!dlc_cli_parse_model_args(argc, argv, STATS_HELP, "--json", &json, &model,
+                                &rc))
     return rc;
   dlc_graph *g = dlc_cli_load_model(model);
   if (!g)

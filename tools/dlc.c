@@ -90,8 +90,8 @@ bool dlc_cli_parse_model_args(int argc, char **argv, const char *help,
       return false;
     }
     if (*model) {
-      *exit_code = dlc_cli_usage_error("%s: more than one model given",
-                                       argv[0]);
+      *exit_code =
+          dlc_cli_usage_error("%s: more than one model given", argv[0]);
       return false;
     }
     *model = arg;
@@ -146,9 +146,8 @@ typedef struct dlc_subcommand {
 } dlc_subcommand;
 
 static const dlc_subcommand DLC_SUBCOMMANDS[] = {
-    {"run", dlc_cmd_run},     {"check", dlc_cmd_check},
-    {"stats", dlc_cmd_stats}, {"show", dlc_cmd_show},
-    {"bench", dlc_cmd_bench},
+    {"run", dlc_cmd_run},   {"check", dlc_cmd_check}, {"stats", dlc_cmd_stats},
+    {"show", dlc_cmd_show}, {"bench", dlc_cmd_bench},
 };
 
 int main(int argc, char **argv) {
@@ -164,6 +163,7 @@ int main(int argc, char **argv) {
   }
   if (first[0] == '-' && first[1] != '\0')
     return dlc_cli_usage_error("unknown option '%s' (the model comes first: "
-                               "dlc MODEL -o model.o)", first);
+                               "dlc MODEL -o model.o)",
+                               first);
   return dlc_cmd_compile(argc - 1, argv + 1);
 }

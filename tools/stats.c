@@ -140,14 +140,13 @@ static bool is_window_op(dlc_op op) {
 
 /* The RF of node n's outputs given the RFs of all values so far. */
 static dlc_rf rf_node(const dlc_node *n, const dlc_rf *rf) {
-  int out_rank = n->n_outputs > 0 && n->outputs[0] ? n->outputs[0]->type.rank
-                                                    : 0;
+  int out_rank =
+      n->n_outputs > 0 && n->outputs[0] ? n->outputs[0]->type.rank : 0;
   int ns = out_rank - 2;
   if (ns < 1 || ns > DLC_RF_MAX_SPATIAL)
     return rf_of(DLC_RF_NONE, 0);
-  const dlc_rf *in0 = n->n_inputs > 0 && n->inputs[0]
-                          ? &rf[n->inputs[0]->id]
-                          : NULL;
+  const dlc_rf *in0 =
+      n->n_inputs > 0 && n->inputs[0] ? &rf[n->inputs[0]->id] : NULL;
   if (is_window_op(n->op))
     return in0 ? rf_window(n, in0, ns) : rf_of(DLC_RF_NONE, ns);
   switch (n->op) {
@@ -253,10 +252,9 @@ void dlc_stats_compute(const dlc_graph *g, dlc_graph_stats *out) {
      * rank (Split pieces, MaxPool indices); anything else ends the chain. */
     for (int k = 0; k < n->n_outputs; k++)
       if (n->outputs[k])
-        rf[n->outputs[k]->id] =
-            n->outputs[k]->type.rank - 2 == s->rf.n_spatial
-                ? s->rf
-                : rf_of(DLC_RF_NONE, 0);
+        rf[n->outputs[k]->id] = n->outputs[k]->type.rank - 2 == s->rf.n_spatial
+                                    ? s->rf
+                                    : rf_of(DLC_RF_NONE, 0);
     out->total_params += node_new_params(n, seen);
     out->total_macs += s->macs;
     out->total_activation_bytes += s->activation_bytes;

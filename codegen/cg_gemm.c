@@ -1,0 +1,180 @@
+/* cg_gemm.c — matrix products: Gemm (Y = alpha * A' B' + beta * C) and
+ * MatMul (numpy semantics: batch dims broadcast, 1-D operands promoted).
+ *
+ * One core computes a row of Y a vector of columns at a time when B's rows
+ * are contiguous: broadcast A[m][k], load B[k][n..n+VL), llvm.fma. A
+ * constant transposed B (nn.Linear's weight, transB = 1) is transposed once
+ * at compile time so that the core reads it row-major. The tiling pass will
+ * add register blocking (MR x NR) and packing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/cg.h"
+
+typedef struct mm {
+  LLVMValueRef a, b, c, y; /* c NULL: no addend */
+  int64_t m, n, k;
+  int64_t sam, sak, sbk, sbn, scm, scn;
+  double alpha, beta;
+} mm;
+
+static LLVMValueRef load_c(cg_fn *f, const mm *p, LLVMValueRef mi,
+                           LLVMValueRef ni, LLVMTypeRef ty) {
+  LLVMValueRef at = cg_affine(f, cg_affine(f, cg_i64(f, 0), mi, p->scm), ni,
+                              p->scn);
+  if (p->scn == 0 || ty == f->c->f32)
+    return cg_splat(f, cg_load(f, f->c->f32, p->c, at), ty);
+  return cg_load(f, ty, p->c, at);
+}
+
+static void mm_cols(cg_fn *f, const mm *p, LLVMValueRef mi, int64_t begin,
+                    int64_t end, int64_t step, LLVMTypeRef ty) {
+  cg_loop ln, lk;
+  LLVMValueRef ni = cg_for_begin(f, &ln, begin, end, step);
+  LLVMValueRef acc = cg_var(f, ty, cg_fconst(f, ty, 0));
+  LLVMValueRef k = cg_for_begin(f, &lk, 0, p->k, 1);
+  LLVMValueRef ai = cg_affine(f, cg_affine(f, cg_i64(f, 0), mi, p->sam), k, p->sak);
+  LLVMValueRef av = cg_splat(f, cg_load(f, f->c->f32, p->a, ai), ty);
+  LLVMValueRef bi = cg_affine(f, cg_affine(f, cg_i64(f, 0), k, p->sbk), ni, p->sbn);
+  LLVMValueRef bv = cg_load(f, ty, p->b, bi);
+  LLVMBuildStore(f->b, cg_fma(f, av, bv, LLVMBuildLoad2(f->b, ty, acc, "")), acc);
+  cg_for_end(f, &lk);
+  LLVMValueRef r = LLVMBuildLoad2(f->b, ty, acc, "");
+  if (p->alpha != 1.0)
+    r = LLVMBuildFMul(f->b, r, cg_fconst(f, ty, p->alpha), "");
+  if (p->c && p->beta != 0.0) {
+    LLVMValueRef cv = load_c(f, p, mi, ni, ty);
+    if (p->beta != 1.0)
+      cv = LLVMBuildFMul(f->b, cv, cg_fconst(f, ty, p->beta), "");
+    r = LLVMBuildFAdd(f->b, r, cv, "");
+  }
+  cg_store(f, r, p->y, cg_affine(f, cg_affine(f, NULL, mi, p->n), ni, 1));
+  cg_for_end(f, &ln);
+}
+
+/* Y (m x n, contiguous) from the strided operands. */
+static void emit_mm(cg_fn *f, const mm *p) {
+  int64_t vl = f->c->t->vl;
+  bool vec = p->sbn == 1 && (!p->c || p->scn <= 1) && p->n >= vl;
+  int64_t main = vec ? p->n / vl * vl : 0;
+  cg_loop lm;
+  LLVMValueRef mi = cg_for_begin(f, &lm, 0, p->m, 1);
+  if (main > 0)
+    mm_cols(f, p, mi, 0, main, vl, f->c->vf);
+  if (main < p->n)
+    mm_cols(f, p, mi, main, p->n, 1, f->c->f32);
+  cg_for_end(f, &lm);
+}
+
+/* ------------------------------------------------------------------ Gemm */
+
+static void gemm_addend(const dlc_tensor *c, mm *p) {
+  p->scm = p->scn = 0;
+  if (c->rank >= 1 && c->dims[c->rank - 1] != 1)
+    p->scn = 1;
+  if (c->rank == 2 && c->dims[0] != 1)
+    p->scm = c->dims[1];
+}
+
+static bool emit_gemm_with(cg_fn *f, LLVMValueRef b, bool b_packed) {
+  const dlc_node *n = f->node;
+  const dlc_tensor *a = &n->inputs[0]->type, *bt = &n->inputs[1]->type;
+  bool ta = dlc_node_get_int(n, "transA"), tb = dlc_node_get_int(n, "transB");
+  mm p = {.a = f->in[0], .b = b, .y = f->out[0]};
+  p.m = ta ? a->dims[1] : a->dims[0];
+  p.k = ta ? a->dims[0] : a->dims[1];
+  p.n = n->outputs[0]->type.dims[1];
+  p.sam = ta ? 1 : p.k;
+  p.sak = ta ? p.m : 1;
+  if (b_packed || !tb) {
+    p.sbk = p.n;
+    p.sbn = 1;
+  } else {
+    p.sbk = 1;
+    p.sbn = bt->dims[1];
+  }
+  p.alpha = dlc_node_get_float(n, "alpha");
+  p.beta = dlc_node_get_float(n, "beta");
+  if (n->n_inputs > 2 && n->inputs[2]) {
+    p.c = f->in[2];
+    gemm_addend(&n->inputs[2]->type, &p);
+  }
+  emit_mm(f, &p);
+  return true;
+}
+
+static bool emit_gemm(cg_fn *f) { return emit_gemm_with(f, f->in[1], false); }
+static bool emit_gemm_packed(cg_fn *f) {
+  return emit_gemm_with(f, f->extra[0], true);
+}
+
+/* B' = B^T (K x N) at compile time for a constant B with transB = 1. */
+static bool prepare_gemm_packed(cg_ctx *c, const dlc_node *n, cg_call *call) {
+  (void)c;
+  const dlc_tensor *b = &n->inputs[1]->type;
+  int64_t rows = b->dims[0], cols = b->dims[1]; /* N x K */
+  float *t = malloc((size_t)(rows * cols) * sizeof *t + 1);
+  DLC_ASSERT(t);
+  const float *src = b->data;
+  for (int64_t i = 0; i < rows; i++)
+    for (int64_t j = 0; j < cols; j++)
+      t[j * rows + i] = src[i * cols + j];
+  call->owned[call->n_owned++] = t;
+  call->extra[call->n_extra++] = (cg_blob){t, (size_t)(rows * cols) * 4};
+  strcpy(call->key_extra, "B transposed");
+  return true;
+}
+
+/* ---------------------------------------------------------------- MatMul */
+
+static bool emit_matmul(cg_fn *f) {
+  const dlc_node *n = f->node;
+  const dlc_tensor *a = &n->inputs[0]->type, *b = &n->inputs[1]->type;
+  const dlc_tensor *y = &n->outputs[0]->type;
+  mm p = {.alpha = 1.0};
+  p.k = a->dims[a->rank - 1];
+  p.m = a->rank >= 2 ? a->dims[a->rank - 2] : 1;
+  p.n = b->rank >= 2 ? b->dims[b->rank - 1] : 1;
+  p.sam = p.k;
+  p.sak = 1;
+  p.sbk = p.n;
+  p.sbn = 1;
+  /* Batch dims of Y: all but the trailing matrix dims that survive. */
+  int yb = y->rank - (a->rank >= 2) - (b->rank >= 2);
+  int64_t bdims[DLC_MAX_RANK], sa[DLC_MAX_RANK], sb[DLC_MAX_RANK];
+  int ab = a->rank > 2 ? a->rank - 2 : 0, bb = b->rank > 2 ? b->rank - 2 : 0;
+  int64_t astep = p.m * p.k, bstep = p.k * p.n;
+  for (int i = yb - 1; i >= 0; i--) {
+    bdims[i] = y->dims[i];
+    int ia = i - (yb - ab), ib = i - (yb - bb);
+    sa[i] = ia >= 0 && a->dims[ia] != 1 ? astep : 0;
+    sb[i] = ib >= 0 && b->dims[ib] != 1 ? bstep : 0;
+    if (ia >= 0)
+      astep *= a->dims[ia];
+    if (ib >= 0)
+      bstep *= b->dims[ib];
+  }
+  LLVMValueRef idx[DLC_MAX_RANK];
+  cg_nest nest;
+  cg_nest_begin(f, &nest, yb, bdims, idx);
+  LLVMValueRef ao = cg_i64(f, 0), bo = cg_i64(f, 0), yo = cg_i64(f, 0);
+  int64_t ystep = p.m * p.n;
+  for (int i = yb - 1; i >= 0; i--) {
+    ao = cg_affine(f, ao, idx[i], sa[i]);
+    bo = cg_affine(f, bo, idx[i], sb[i]);
+    yo = cg_affine(f, yo, idx[i], ystep);
+    ystep *= bdims[i];
+  }
+  p.a = cg_gep(f, f->in[0], ao);
+  p.b = cg_gep(f, f->in[1], bo);
+  p.y = cg_gep(f, f->out[0], yo);
+  emit_mm(f, &p);
+  cg_nest_end(f, &nest);
+  return true;
+}
+
+const cg_emitter cg_emit_gemm = {"gemm", 0, 0, NULL, emit_gemm, NULL};
+const cg_emitter cg_emit_gemm_packed = {"gemm_packed", 0, 0x2,
+                                        prepare_gemm_packed, emit_gemm_packed,
+                                        NULL};
+const cg_emitter cg_emit_matmul = {"matmul", 0, 0, NULL, emit_matmul, NULL};

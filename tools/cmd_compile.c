@@ -1,0 +1,208 @@
+/* cmd_compile.c — the main command, `dlc MODEL -o model.o [options]`: load
+ * the model, compile it with the LLVM backend and write the object (or
+ * assembly, IR, bitcode, shared object) plus model.h. Also the engine behind
+ * `dlc run --engine compiled` (dlc_run_compiled), which compiles to a
+ * temporary shared object and runs it in-process. */
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "codegen/codegen.h"
+
+static const char help[] =
+    "usage: dlc MODEL -o OUTPUT [options]\n"
+    "Compiles MODEL to native code and writes OUTPUT plus a C header.\n"
+    "  -o PATH            output file (required)\n"
+    "  --emit KIND        obj (default), asm, llvm (textual IR) or bc\n"
+    "  --target TRIPLE    target triple (default: the host), e.g.\n"
+    "                     aarch64-linux-gnu\n"
+    "  --cpu NAME         CPU to tune and select instructions for: a name\n"
+    "                     (x86-64, x86-64-v3, haswell, skylake-avx512,\n"
+    "                     znver4, cortex-a72, ...) or native (default:\n"
+    "                     the generic CPU of the target)\n"
+    "  --features LIST    extra LLVM features, e.g. +avx2,+fma\n"
+    "  -O0 .. -O3         optimisation level (default -O2)\n"
+    "  --name PREFIX      prefix of every exported symbol (default: the\n"
+    "                     model's name)\n"
+    "  --shared           link a shared object (cc -shared) instead\n"
+    "  --header PATH      where to write the header (default: model.h\n"
+    "                     beside OUTPUT)\n"
+    "  --no-header        do not write a header\n"
+    "The object needs libdlcrt.a (and -lm) at link time; see docs/abi.md.\n";
+
+/* libdlcrt.a for the host: $DLC_RUNTIME_LIB, else beside the dlc executable
+ * (the build tree), else ../lib beside it (an install). NULL if none. */
+const char *dlc_cli_runtime_lib(void) {
+  static char path[PATH_MAX + 32];
+  const char *env = getenv("DLC_RUNTIME_LIB");
+  if (env && *env)
+    return env;
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0)
+    return NULL;
+  exe[n] = '\0';
+  const char *dir = dirname(exe);
+  static const char *const rel[] = {"/libdlcrt.a", "/../lib/libdlcrt.a"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(path, sizeof path, "%s%s", dir, rel[i]);
+    if (access(path, R_OK) == 0)
+      return path;
+  }
+  return NULL;
+}
+
+typedef struct compile_args {
+  const char *model, *header;
+  bool no_header;
+  dlc_codegen_options o;
+} compile_args;
+
+/* Flags without a value; 1 matched, 0 not one of them, -1 usage error. */
+static int parse_flag(const char *arg, compile_args *a) {
+  if (!strcmp(arg, "--shared"))
+    a->o.shared = true;
+  else if (!strcmp(arg, "--no-header"))
+    a->no_header = true;
+  else if (!strncmp(arg, "-O", 2) && arg[2] >= '0' && arg[2] <= '3' && !arg[3])
+    a->o.opt_level = arg[2] - '0';
+  else if (!strncmp(arg, "-O", 2)) {
+    dlc_cli_usage_error("bad optimisation level '%s' (-O0 .. -O3)", arg);
+    return -1;
+  }
+  else
+    return 0;
+  return 1;
+}
+
+/* Options with a value; same return convention. */
+static int parse_valued(int argc, char **argv, int *i, compile_args *a) {
+  static const char *const names[] = {"-o",         "--emit",  "--target",
+                                      "--cpu",      "--features", "--name",
+                                      "--header"};
+  for (int k = 0; k < 7; k++) {
+    const char *v;
+    int m = dlc_cli_option(argc, argv, i, names[k], &v);
+    if (m != 1)
+      continue;
+    const char **dst[] = {&a->o.output_path, NULL,         &a->o.triple,
+                          &a->o.cpu,         &a->o.features, &a->o.prefix,
+                          &a->header};
+    if (k == 1 && !dlc_emit_kind_from_name(v, &a->o.emit)) {
+      dlc_cli_usage_error("unknown --emit kind '%s' (obj, asm, llvm, bc)", v);
+      return -1;
+    }
+    if (dst[k])
+      *dst[k] = v;
+    return 1;
+  }
+  /* dlc_cli_option already reported a missing value as -1; re-check. */
+  for (int k = 0; k < 7; k++)
+    if (!strcmp(argv[*i], names[k]) && *i + 1 >= argc)
+      return -1;
+  return 0;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse(int argc, char **argv, compile_args *a) {
+  memset(a, 0, sizeof *a);
+  dlc_codegen_options_init(&a->o);
+  a->model = argv[0];
+  for (int i = 1; i < argc; i++) {
+    if (dlc_cli_is_help(argv[i])) {
+      fputs(help, stdout);
+      return DLC_EXIT_OK;
+    }
+    int m = parse_flag(argv[i], a);
+    if (m == 0)
+      m = parse_valued(argc, argv, &i, a);
+    if (m < 0)
+      return DLC_EXIT_USAGE;
+    if (m == 0)
+      return dlc_cli_usage_error("unknown option or extra argument '%s'",
+                                 argv[i]);
+  }
+  if (!a->o.output_path)
+    return dlc_cli_usage_error("no output file given (-o PATH)");
+  if (a->o.shared && a->o.emit != DLC_EMIT_OBJ)
+    return dlc_cli_usage_error("--shared makes an object: it cannot be "
+                               "combined with --emit");
+  return -1;
+}
+
+/* model.h beside the output unless --header or --no-header say otherwise. */
+static char *header_path(const compile_args *a) {
+  if (a->no_header || a->o.emit == DLC_EMIT_LLVM || a->o.emit == DLC_EMIT_BC)
+    return NULL;
+  if (a->header)
+    return strdup(a->header);
+  char *copy = strdup(a->o.output_path);
+  const char *dir = dirname(copy);
+  size_t n = strlen(dir) + 16;
+  char *p = malloc(n);
+  snprintf(p, n, "%s/model.h", dir);
+  free(copy);
+  return p;
+}
+
+/* Host-arch shared objects get the host runtime; cross ones link with the
+ * target's gcc and no runtime unless DLC_RUNTIME_LIB names one. */
+static void choose_linker(compile_args *a, char *linker, size_t size) {
+  bool cross = a->o.triple && strncmp(a->o.triple, "x86_64", 6) != 0;
+  if (cross) {
+    snprintf(linker, size, "%s-gcc", a->o.triple);
+    a->o.linker = linker;
+    a->o.runtime_lib = getenv("DLC_RUNTIME_LIB");
+  } else {
+    a->o.runtime_lib = dlc_cli_runtime_lib();
+  }
+}
+
+int dlc_cmd_compile(int argc, char **argv) {
+  compile_args a;
+  int rc = parse(argc, argv, &a);
+  if (rc >= 0)
+    return rc;
+  char linker[160];
+  if (a.o.shared)
+    choose_linker(&a, linker, sizeof linker);
+  dlc_graph *g = dlc_cli_load_model(a.model);
+  if (!g)
+    return DLC_EXIT_BAD_INPUT;
+  char *hdr = header_path(&a);
+  a.o.header_path = hdr;
+  dlc_diag d;
+  dlc_diag_init(&d, a.model);
+  dlc_status st = dlc_codegen_compile(g, &a.o, &d);
+  dlc_diag_print(&d, stderr);
+  dlc_diag_free(&d);
+  free(hdr);
+  dlc_graph_destroy(g);
+  return st == DLC_OK ? DLC_EXIT_OK : DLC_EXIT_BAD_INPUT;
+}
+
+dlc_status dlc_run_compiled(const char *model_path, const dlc_graph *g,
+                            const dlc_tensor *inputs, int n_inputs,
+                            dlc_tensor *outputs, dlc_diag *d) {
+  (void)model_path;
+  dlc_codegen_options o;
+  dlc_codegen_options_init(&o);
+  o.cpu = "native";
+  o.runtime_lib = dlc_cli_runtime_lib();
+  if (!o.runtime_lib) {
+    dlc_diag_error(d, "", "cannot find libdlcrt.a beside the dlc executable "
+                   "(set DLC_RUNTIME_LIB)");
+    return DLC_ERR_IO;
+  }
+  dlc_compiled *m = NULL;
+  dlc_status st = dlc_compiled_create(g, &o, &m, d);
+  if (st != DLC_OK)
+    return st;
+  st = dlc_compiled_run(m, inputs, n_inputs, outputs, d);
+  dlc_compiled_destroy(m);
+  return st;
+}
