@@ -183,3 +183,79 @@ static bool emit_conv(cg_fn *f) {
 }
 
 const cg_emitter cg_emit_conv = {"conv", 0, 0, NULL, emit_conv, conv_scratch};
+
+/* --------------------------------------------------------- ConvTranspose */
+
+/* Input position feeding output o through tap k on one axis:
+ * o + pb - k*d = i*s; valid when divisible and 0 <= i < in. */
+static LLVMValueRef tr_axis(cg_fn *f, LLVMValueRef o, LLVMValueRef k,
+                            const cg_geom *g, int a, LLVMValueRef *valid) {
+  LLVMBuilderRef b = f->b;
+  LLVMValueRef t = cg_affine(f, cg_affine(f, cg_i64(f, g->pb[a]), o, 1), k,
+                             -g->d[a]);
+  LLVMValueRef q = LLVMBuildSDiv(b, t, cg_i64(f, g->s[a]), "");
+  LLVMValueRef r = LLVMBuildSRem(b, t, cg_i64(f, g->s[a]), "");
+  LLVMValueRef ok = LLVMBuildAnd(
+      b, LLVMBuildICmp(b, LLVMIntSGE, t, cg_i64(f, 0), ""),
+      LLVMBuildICmp(b, LLVMIntEQ, r, cg_i64(f, 0), ""), "");
+  ok = LLVMBuildAnd(b, ok,
+                    LLVMBuildICmp(b, LLVMIntSLT, q, cg_i64(f, g->in[a]), ""),
+                    "");
+  *valid = *valid ? LLVMBuildAnd(b, *valid, ok, "") : ok;
+  return LLVMBuildSelect(b, ok, q, cg_i64(f, 0), "");
+}
+
+/* Y (N, Cout, Ho, Wo) gathered output by output: each sums the taps whose
+ * input position exists (X (N, Cin, H, W), W (Cin, Cout/g, kh, kw)). */
+static bool emit_conv_transpose(cg_fn *f) {
+  const dlc_node *n = f->node;
+  const dlc_tensor *x = &n->inputs[0]->type, *w = &n->inputs[1]->type;
+  cg_geom g;
+  if (!cg_geom_get(n, x, &n->outputs[0]->type, w->dims + 2, &g))
+    return false;
+  int64_t group = dlc_node_get_int(n, "group"), cin = x->dims[1];
+  int64_t cin_g = cin / group, cout_g = w->dims[1], nb = x->dims[0];
+  int64_t khw = g.k[0] * g.k[1];
+  LLVMTypeRef f32 = f->c->f32;
+  cg_loop ln, lg, lo, lh, lw, lc, lkh, lkw;
+  LLVMValueRef ni = cg_for_begin(f, &ln, 0, nb, 1);
+  LLVMValueRef gi = cg_for_begin(f, &lg, 0, group, 1);
+  LLVMValueRef ocg = cg_for_begin(f, &lo, 0, cout_g, 1);
+  LLVMValueRef oc = cg_affine(f, ocg, gi, cout_g);
+  LLVMValueRef bias = f->in[2] ? cg_load(f, f32, f->in[2], oc) : cg_f32(f, 0);
+  LLVMValueRef yplane = cg_affine(f, NULL, cg_affine(f, oc, ni, cout_g * group),
+                                  g.out[0] * g.out[1]);
+  LLVMValueRef oh = cg_for_begin(f, &lh, 0, g.out[0], 1);
+  LLVMValueRef ow = cg_for_begin(f, &lw, 0, g.out[1], 1);
+  LLVMValueRef acc = cg_var(f, f32, bias);
+  LLVMValueRef icg = cg_for_begin(f, &lc, 0, cin_g, 1);
+  LLVMValueRef ic = cg_affine(f, icg, gi, cin_g);
+  LLVMValueRef kh = cg_for_begin(f, &lkh, 0, g.k[0], 1);
+  LLVMValueRef kw = cg_for_begin(f, &lkw, 0, g.k[1], 1);
+  LLVMValueRef valid = NULL;
+  LLVMValueRef ih = tr_axis(f, oh, kh, &g, 0, &valid);
+  LLVMValueRef iw = tr_axis(f, ow, kw, &g, 1, &valid);
+  LLVMValueRef xi = cg_affine(f, cg_affine(f, NULL, ic, g.in[0] * g.in[1]), ni,
+                              cin * g.in[0] * g.in[1]);
+  xi = cg_affine(f, cg_affine(f, xi, ih, g.in[1]), iw, 1);
+  LLVMValueRef wi = cg_affine(f, cg_affine(f, NULL, ic, cout_g * khw), ocg, khw);
+  wi = cg_affine(f, cg_affine(f, wi, kh, g.k[1]), kw, 1);
+  LLVMValueRef a = LLVMBuildLoad2(f->b, f32, acc, "");
+  LLVMValueRef s = cg_fma(f, cg_load(f, f32, f->in[0], xi),
+                          cg_load(f, f32, f->in[1], wi), a);
+  LLVMBuildStore(f->b, LLVMBuildSelect(f->b, valid, s, a, ""), acc);
+  cg_for_end(f, &lkw);
+  cg_for_end(f, &lkh);
+  cg_for_end(f, &lc);
+  LLVMValueRef yi = cg_affine(f, cg_affine(f, yplane, oh, g.out[1]), ow, 1);
+  cg_store(f, LLVMBuildLoad2(f->b, f32, acc, ""), f->out[0], yi);
+  cg_for_end(f, &lw);
+  cg_for_end(f, &lh);
+  cg_for_end(f, &lo);
+  cg_for_end(f, &lg);
+  cg_for_end(f, &ln);
+  return true;
+}
+
+const cg_emitter cg_emit_conv_transpose = {"conv_transpose", 0, 0, NULL,
+                                           emit_conv_transpose, NULL};

@@ -70,6 +70,10 @@ static const cg_emitter *by_op(const dlc_node *n, const char **why) {
     return &cg_emit_depth_to_space;
   case DLC_OP_PAD:
     return &cg_emit_pad;
+  case DLC_OP_RESIZE:
+    return &cg_emit_resize;
+  case DLC_OP_CONV_TRANSPOSE:
+    return &cg_emit_conv_transpose;
   case DLC_OP_MAX_POOL:
   case DLC_OP_AVERAGE_POOL:
     return &cg_emit_pool;
@@ -95,6 +99,25 @@ static const char *unsupported_use(const dlc_node *n) {
   if (n->op == DLC_OP_PAD && n->outputs[0] &&
       dlc_tensor_numel(&n->outputs[0]->type) > (1 << 24))
     return "Pad output too large for its index table";
+  if (n->op == DLC_OP_CONV_TRANSPOSE) {
+    const char *ap = dlc_node_get_string(n, "auto_pad");
+    if (dlc_node_find_attr(n, "output_shape") || (ap && strcmp(ap, "NOTSET")))
+      return "ConvTranspose with output_shape or auto_pad is not compiled yet";
+  }
+  if (n->op == DLC_OP_RESIZE) {
+    const char *m = dlc_node_get_string(n, "mode");
+    const char *ct = dlc_node_get_string(n, "coordinate_transformation_mode");
+    if (strcmp(m, "nearest") && strcmp(m, "linear"))
+      return "Resize mode other than nearest/linear";
+    if (!strcmp(ct, "tf_crop_and_resize"))
+      return "Resize with tf_crop_and_resize is not compiled yet";
+    const dlc_tensor *y = &n->outputs[0]->type, *x = &n->inputs[0]->type;
+    int changed = 0;
+    for (int d = 0; d < y->rank; d++)
+      changed += y->dims[d] != x->dims[d];
+    if (changed > 3)
+      return "Resize of more than 3 axes is not compiled yet";
+  }
   if (n->op == DLC_OP_LAYER_NORMALIZATION) {
     /* The kernel reads scale/bias as exactly the normalised shape. */
     const dlc_tensor *x = &n->inputs[0]->type;

@@ -127,13 +127,14 @@ static bool axis_of(dlc_op_ctx *c, int64_t axis, const dlc_tensor *t,
 static void strided_copy(const dlc_tensor *in, dlc_tensor *out, const int *map,
                          const int64_t *start, const int64_t *step) {
   size_t es = dlc_dtype_size(in->dtype);
-  int64_t stride[DLC_MAX_RANK];
-  int64_t s = 1;
+  int64_t stride[DLC_MAX_RANK], s = 1, n = dlc_tensor_numel(out);
+  /* An empty input's dims may multiply past int64; nothing to copy then. */
+  if (n <= 0)
+    return;
   for (int a = in->rank - 1; a >= 0; a--) {
     stride[a] = s;
     s *= in->dims[a];
   }
-  int64_t n = dlc_tensor_numel(out);
   for (int64_t i = 0; i < n; i++) {
     int64_t rem = i, off = 0;
     for (int k = out->rank - 1; k >= 0; k--) {
@@ -168,7 +169,7 @@ bool dlc_ref_identity(dlc_op_ctx *c) {
 
 const dlc_attr_schema dlc_attrs_flatten[] = {
     {"axis", DLC_ATTR_INT, false, 1, 0, NULL},
-    {NULL},
+    {.name = NULL},
 };
 
 /* X (d0..dr-1) -> (d0*..*d(axis-1), d(axis)*..*d(r-1)); axis in [-r, r]. */
@@ -197,7 +198,7 @@ bool dlc_infer_flatten(dlc_op_ctx *c) {
 
 const dlc_attr_schema dlc_attrs_reshape[] = {
     {"allowzero", DLC_ATTR_INT, false, 0, 0, NULL},
-    {NULL},
+    {.name = NULL},
 };
 
 static bool reshape_mismatch(dlc_op_ctx *c, const int64_t *want, int n) {
@@ -275,7 +276,7 @@ bool dlc_infer_reshape(dlc_op_ctx *c) {
 
 const dlc_attr_schema dlc_attrs_transpose[] = {
     {"perm", DLC_ATTR_INTS, false, 0, 0, NULL},
-    {NULL},
+    {.name = NULL},
 };
 
 /* Reads perm into p (absent: reverse the axes); false with an error when it
@@ -336,7 +337,7 @@ bool dlc_ref_transpose(dlc_op_ctx *c) {
 
 const dlc_attr_schema dlc_attrs_concat[] = {
     {"axis", DLC_ATTR_INT, true, 0, 0, NULL},
-    {NULL},
+    {.name = NULL},
 };
 
 /* True when a and b have the same rank and equal dims except on axis. */
@@ -400,6 +401,9 @@ bool dlc_ref_concat(dlc_op_ctx *c) {
   int axis;
   if (!axis_of(c, dlc_node_get_int(c->node, "axis"), y, &axis))
     return false;
+  /* An empty output may still have a huge outer count: nothing to move. */
+  if (dlc_tensor_numel(y) == 0)
+    return true;
   size_t es = dlc_dtype_size(y->dtype);
   int64_t outer = dims_prod(y->dims, 0, axis);
   char *dst = y->data;
@@ -417,7 +421,7 @@ bool dlc_ref_concat(dlc_op_ctx *c) {
 
 const dlc_attr_schema dlc_attrs_split[] = {
     {"axis", DLC_ATTR_INT, false, 0, 0, NULL},
-    {NULL},
+    {.name = NULL},
 };
 
 /* Output sizes from the 'split' input: one per output, summing to d. */
@@ -486,6 +490,9 @@ bool dlc_ref_split(dlc_op_ctx *c) {
   int axis;
   if (!axis_of(c, dlc_node_get_int(c->node, "axis"), x, &axis))
     return false;
+  /* An empty input may still have a huge outer count: nothing to move. */
+  if (dlc_tensor_numel(x) == 0)
+    return true;
   size_t es = dlc_dtype_size(x->dtype);
   size_t inner = (size_t)dims_prod(x->dims, axis + 1, x->rank) * es;
   int64_t outer = dims_prod(x->dims, 0, axis);
@@ -614,7 +621,7 @@ bool dlc_ref_slice(dlc_op_ctx *c) {
 const dlc_attr_schema dlc_attrs_depth_to_space[] = {
     {"blocksize", DLC_ATTR_INT, true, 0, 0, NULL},
     {"mode", DLC_ATTR_STRING, false, 0, 0, "DCR"},
-    {NULL},
+    {.name = NULL},
 };
 
 /* True for mode CRD, false for DCR; error for anything else. */
@@ -689,7 +696,7 @@ const dlc_attr_schema dlc_attrs_constant[] = {
     {"value_ints", DLC_ATTR_INTS, false, 0, 0, NULL},
     {"value_string", DLC_ATTR_STRING, false, 0, 0, NULL},
     {"value_strings", DLC_ATTR_STRINGS, false, 0, 0, NULL},
-    {NULL},
+    {.name = NULL},
 };
 
 /* The one value attribute that is set; NULL with an error otherwise. */
@@ -787,7 +794,7 @@ bool dlc_ref_constant(dlc_op_ctx *c) {
 const dlc_attr_schema dlc_attrs_shape[] = {
     {"start", DLC_ATTR_INT, false, 0, 0, NULL},
     {"end", DLC_ATTR_INT, false, INT64_MAX, 0, NULL},
-    {NULL},
+    {.name = NULL},
 };
 
 /* The dims [*lo, *hi) that Shape reports: negative values count from the
@@ -827,7 +834,7 @@ bool dlc_ref_shape(dlc_op_ctx *c) {
 
 const dlc_attr_schema dlc_attrs_gather[] = {
     {"axis", DLC_ATTR_INT, false, 0, 0, NULL},
-    {NULL},
+    {.name = NULL},
 };
 
 /* Index j of the indices tensor, wrapped into [0, d); an error naming the
@@ -883,6 +890,9 @@ bool dlc_ref_gather(dlc_op_ctx *c) {
   int axis;
   if (!axis_of(c, dlc_node_get_int(c->node, "axis"), x, &axis))
     return false;
+  /* An empty output may still have a huge outer count: nothing to move. */
+  if (dlc_tensor_numel(&c->out[0]) == 0)
+    return true;
   size_t inner = (size_t)dims_prod(x->dims, axis + 1, x->rank) *
                  dlc_dtype_size(x->dtype);
   int64_t outer = dims_prod(x->dims, 0, axis), d = x->dims[axis];

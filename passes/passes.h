@@ -2,18 +2,97 @@
  *
  * Each pass lives in its own file with one entry point and a header comment
  * stating what it requires, what it guarantees afterwards and what it may
- * invalidate. The pipeline (constant folding, no-op elimination, BatchNorm
- * folding, epilogue fusion, algorithm choice, tiling, memory planning) is
- * built on the IR (ir/ir.h) and may call the interpreter (interp/interp.h)
- * for constant folding. No pass sees an LLVM type: codegen reads what the
- * passes decided from the graph.
- *
- * The passes are not implemented yet (see the passes issue); until then the
- * graph reaches codegen as the frontend built it.
+ * invalidate; passes/pipeline.c lists them in order. Passes rewrite the graph
+ * in place (they unlink nodes with node->dead, never free them), record what
+ * they fused on the surviving node (node->epilogue->fused) and, last,
+ * plan_memory assigns every activation an offset in one arena. Constant
+ * folding evaluates nodes with the interpreter's kernels. No pass sees an
+ * LLVM type: codegen reads what the passes decided from the graph.
+ * docs/passes.md describes every pass and the memory planner.
  */
 #ifndef DLC_PASSES_H
 #define DLC_PASSES_H
 
 #include "ir/ir.h"
+
+typedef struct dlc_pass_options {
+  int opt_level;                /* 0: no pass; 1: cleanups; 2: everything */
+  const char *const *disabled;  /* pass names to skip (unknown: an error) */
+  int n_disabled;
+  const char *dump_after;       /* pass name, "all", or NULL */
+  FILE *dump_to;                /* where dumps go (NULL: stderr) */
+  bool verify_each;             /* dlc_graph_verify after every pass */
+} dlc_pass_options;
+
+/* Runs the pipeline for o->opt_level on a sorted graph with inferred shapes
+ * (as the frontend returns it). After every pass that changed the graph the
+ * nodes are sorted and shapes inferred again (symbolic dims bound to 1).
+ * With verify_each a broken graph is reported as "after pass 'NAME': ..."
+ * followed by the verifier's messages. */
+dlc_status dlc_passes_run(dlc_graph *g, const dlc_pass_options *o,
+                          dlc_diag *d);
+
+/* Runs the one pass called name (whatever its level), with the same
+ * re-sorting, dumping and verification as the pipeline. Tests use it. */
+dlc_status dlc_passes_run_one(dlc_graph *g, const char *name,
+                              const dlc_pass_options *o, dlc_diag *d);
+
+/* The registry, in pipeline order (for `dlc passes`). */
+int dlc_passes_count(void);
+const char *dlc_pass_name(int i);
+const char *dlc_pass_summary(int i);
+int dlc_pass_min_level(int i); /* lowest -O level that runs it */
+bool dlc_pass_exists(const char *name);
+
+/* ------------------------------------------------------ the passes */
+
+/* Each returns DLC_OK (problems go to d) and adds the number of rewrites it
+ * made to *changes. Requirements: a sorted graph with inferred shapes. */
+dlc_status dlc_pass_fold_constants(dlc_graph *g, dlc_diag *d, int *changes);
+dlc_status dlc_pass_eliminate_noops(dlc_graph *g, dlc_diag *d, int *changes);
+dlc_status dlc_pass_simplify_patterns(dlc_graph *g, dlc_diag *d,
+                                      int *changes);
+dlc_status dlc_pass_fold_batchnorm(dlc_graph *g, dlc_diag *d, int *changes);
+dlc_status dlc_pass_fuse_epilogues(dlc_graph *g, dlc_diag *d, int *changes);
+dlc_status dlc_pass_fuse_elementwise(dlc_graph *g, dlc_diag *d, int *changes);
+dlc_status dlc_pass_plan_memory(dlc_graph *g, dlc_diag *d, int *changes);
+
+/* ---------------------------------------------------- memory plan */
+
+/* The alignment of every arena tensor that is not a slice of an elided
+ * Concat. */
+enum { DLC_PLAN_ALIGN = 64 };
+
+/* Peak over time of the sum of the byte sizes of simultaneously live arena
+ * tensors (activations: node outputs that are not graph outputs), each
+ * counted on its own: the figure no planner beats without sharing storage
+ * between tensors (in-place element-wise ops and elided Concats do). */
+int64_t dlc_plan_lower_bound(const dlc_graph *g);
+/* Sum of the byte sizes of all arena tensors (one buffer each). */
+int64_t dlc_plan_naive_bytes(const dlc_graph *g);
+/* Checks a planned graph: every arena tensor inside [0, arena_bytes),
+ * inputs/outputs at -1, and no two tensors live at the same time overlap,
+ * except an element-wise node's output written over the input that dies at
+ * it, and the slices of an elided Concat inside its output. Reports each
+ * violation naming both values. */
+dlc_status dlc_plan_check(const dlc_graph *g, dlc_diag *d);
+
+/* ---------------------------------------------------- statistics */
+
+/* What `dlc stats` reports about an optimised graph. Per node the CLI reads
+ * node->epilogue->fused[0 .. n_fused) (the original operators folded into the
+ * node: BatchNormalization by fold_batchnorm, activations and Add by
+ * fuse_epilogues; a FusedElementwise node lists its steps in its "ops"
+ * attribute). */
+typedef struct dlc_pass_stats {
+  int nodes;                /* live nodes */
+  int fused_nodes;          /* nodes with a non-empty fused list */
+  int64_t arena_bytes;      /* -1 when memory was not planned */
+  int64_t arena_lower_bound_bytes;
+  int64_t naive_bytes;
+  int64_t weights_bytes;    /* initializers read by live nodes */
+} dlc_pass_stats;
+
+void dlc_passes_stats(const dlc_graph *g, dlc_pass_stats *out);
 
 #endif

@@ -20,9 +20,9 @@
 #include "helpers.h"
 #include "interp/interp.h"
 #include "runtime/dlcrt.h"
+#include "test_codegen_util.h"
 
 #define FIXTURES DLC_SOURCE_DIR "/tests/fixtures"
-#define RUNTIME_LIB DLC_BINARY_DIR "/libdlcrt.a"
 
 typedef struct outcome {
   int passed, unsupported, failed;
@@ -102,7 +102,7 @@ static int run_config(const case_data *k, const char *cpu, int opt) {
   dlc_codegen_options_init(&o);
   o.cpu = cpu;
   o.opt_level = opt;
-  o.runtime_lib = RUNTIME_LIB;
+  o.runtime_lib = tcg_runtime_for_shared();
   dlc_diag d;
   dlc_diag_init(&d, k->name);
   dlc_compiled *m = NULL;

@@ -1013,3 +1013,57 @@ Test(identity, refuses_an_output_of_another_size) {
   cr_assert_eq(c.errors, 1);
   th_free(&t);
 }
+
+/* ------------------------------------------------- hostile edge cases */
+
+/* Empty tensors whose leading dims are huge: the kernels must not walk the
+ * 2^40 outer rows of nothing (found by fuzzing: Split looped for hours). */
+Test(edge, empty_tensors_with_huge_outer_dims) {
+  th_node t;
+  int64_t xd[2] = {INT64_C(1) << 40, 0}, idx[1] = {0};
+  dlc_tensor x = th_f32(NULL, 2, xd);
+  dlc_op ops[3] = {DLC_OP_SPLIT, DLC_OP_CONCAT, DLC_OP_TRANSPOSE};
+  for (int k = 0; k < 3; k++) {
+    th_begin(&t, ops[k]);
+    th_input(&t, &x);
+    if (ops[k] == DLC_OP_CONCAT)
+      th_input(&t, &x);
+    th_finish(&t, ops[k] == DLC_OP_SPLIT ? 2 : 1);
+    if (ops[k] != DLC_OP_TRANSPOSE)
+      dlc_node_set_int(t.g, t.node, "axis", 1);
+    cr_assert(th_run(&t), "%s: %s", dlc_op_name(ops[k]), first_message(&t));
+    cr_assert_eq(dlc_tensor_numel(&t.out[0]), 0, "%s: output not empty",
+                 dlc_op_name(ops[k]));
+    th_free(&t);
+  }
+  /* Gather of 0 columns from each of 2^40 rows. */
+  int64_t gd[2] = {INT64_C(1) << 40, 1};
+  dlc_tensor g = th_f32(NULL, 2, gd), te = th_i64(idx, 1, (int64_t[]){0});
+  th_begin(&t, DLC_OP_GATHER);
+  th_input(&t, &g);
+  th_const(&t, &te);
+  th_finish(&t, 1);
+  dlc_node_set_int(t.g, t.node, "axis", 1);
+  cr_assert(th_run(&t), "%s", first_message(&t));
+  cr_assert_eq(dlc_tensor_numel(&t.out[0]), 0, "Gather: output not empty");
+  th_free(&t);
+}
+
+/* A required input given as "" is reported, not dereferenced. */
+Test(edge, omitted_required_input) {
+  th_node t;
+  int64_t d = 4;
+  dlc_tensor x = th_f32(iota_f, 1, &d);
+  dlc_op ops[4] = {DLC_OP_RESHAPE, DLC_OP_GATHER, DLC_OP_UNSQUEEZE,
+                   DLC_OP_SLICE};
+  for (int k = 0; k < 4; k++) {
+    th_begin(&t, ops[k]);
+    th_input(&t, &x);
+    th_omit(&t);
+    if (ops[k] == DLC_OP_SLICE)
+      const_ints(&t, &d, 1);
+    th_finish(&t, 1);
+    check_error(&t, th_infer(&t), "input 1 is required but omitted", NULL);
+    th_free(&t);
+  }
+}

@@ -46,6 +46,11 @@ dlc_status dlc_run_compiled(const char *model_path, const dlc_graph *g,
                             const dlc_tensor *inputs, int n_inputs,
                             dlc_tensor *outputs, dlc_diag *d);
 
+/* Path of libdlcrt.a for linking compiled models: $DLC_RUNTIME_LIB, else
+ * beside the dlc executable, else ../lib relative to it
+ * (tools/cmd_compile.c). */
+const char *dlc_cli_runtime_lib(void);
+
 /* ------------------------------------------------ shared option parsing */
 
 /* Prints "dlc: MESSAGE" and "see dlc --help" on stderr; returns 2. */

@@ -1,0 +1,432 @@
+/* plan_memory.c — pass plan_memory, and the plan's figures and checker.
+ *
+ * Requires: a sorted graph with inferred shapes, after every other pass
+ *   (the plan is valid for this node order; re-sorting means re-planning).
+ * Guarantees: graph->memory_planned, graph->arena_bytes, and for every
+ *   value its arena_offset: -1 for graph inputs, graph outputs (they stay in
+ *   the caller's buffers), initializers and dead values; otherwise a byte
+ *   offset into one activation arena such that no two tensors live at the
+ *   same time overlap, except where sharing is the point (below).
+ *
+ * Algorithm:
+ *   1. Liveness. With nodes numbered in order, an arena tensor (a live
+ *      node's output that is not a graph output) is live from its producer's
+ *      number to its last reader's (closed interval; epilogue operands are
+ *      readers too).
+ *   2. Buffers. Each tensor starts as its own buffer. Concat elision: a
+ *      Concat whose output slices are contiguous (every dim before the axis
+ *      is 1) and whose inputs are all arena tensors produced by live
+ *      non-Concat nodes, distinct, and not already slices of another Concat,
+ *      gets node->elided: its inputs join the output's buffer at their slice
+ *      offsets, so their producers write straight into the output. (Inputs
+ *      may have other readers: they read the slice; nothing writes over a
+ *      slice in place.) In-place: an element-wise node (DLC_OPF_ELEMENTWISE)
+ *      without an epilogue whose output has the shape of an input I writes
+ *      over I when I's buffer ends at this node, I is not a Concat slice and
+ *      no other input of the node lies in I's buffer.
+ *   3. Offsets, greedy by size: buffers by decreasing size (ties: earlier
+ *      first); each goes at the lowest 64-byte-aligned offset where it
+ *      overlaps no already placed buffer whose interval intersects its own.
+ *      arena_bytes is the highest end.
+ * Figures: dlc_plan_lower_bound is the peak over node numbers of the summed
+ *   sizes of the tensors live there (each counted on its own, unaligned);
+ *   dlc_plan_naive_bytes is the sum of all their sizes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pass_util.h"
+
+/* -------------------------------------------------------------- liveness */
+
+typedef struct tinfo {
+  dlc_value *v;
+  int64_t size;
+  int def, last;
+  int buffer;     /* root buffer index (tinfo index of its owner) */
+  int64_t rel;    /* offset inside the buffer */
+  bool slice;     /* an elided Concat's input */
+} tinfo;
+
+typedef struct buffer {
+  int64_t size, offset;
+  int start, end;
+  bool placed;
+} buffer;
+
+typedef struct live_set {
+  tinfo *t;
+  int n;
+  int *of_value; /* value id -> tinfo index, -1 */
+} live_set;
+
+static void live_set_free(live_set *s) {
+  free(s->t);
+  free(s->of_value);
+}
+
+/* Arena tensors in definition order, with their intervals. */
+static void collect(const dlc_graph *g, live_set *s) {
+  s->t = calloc(g->values.n + 1, sizeof *s->t);
+  s->of_value = malloc((g->values.n + 1) * sizeof *s->of_value);
+  DLC_ASSERT(s->t && s->of_value);
+  s->n = 0;
+  for (size_t i = 0; i < g->values.n; i++)
+    s->of_value[i] = -1;
+  for (size_t i = 0; i < g->nodes.n; i++) {
+    const dlc_node *n = g->nodes.items[i];
+    if (n->dead)
+      continue;
+    for (int k = 0; k < n->n_inputs; k++) {
+      const dlc_value *v = n->inputs[k];
+      int at = v ? s->of_value[v->id] : -1;
+      if (at >= 0)
+        s->t[at].last = (int)i;
+    }
+    for (int k = 0; k < n->n_outputs; k++) {
+      dlc_value *v = n->outputs[k];
+      if (!v || pu_is_output(g, v) || s->of_value[v->id] >= 0)
+        continue;
+      tinfo *t = &s->t[s->n];
+      *t = (tinfo){v, (int64_t)dlc_tensor_nbytes(&v->type), (int)i, (int)i,
+                   s->n, 0, false};
+      s->of_value[v->id] = s->n++;
+    }
+  }
+}
+
+static int64_t align_up(int64_t x) {
+  return (x + DLC_PLAN_ALIGN - 1) / DLC_PLAN_ALIGN * DLC_PLAN_ALIGN;
+}
+
+int64_t dlc_plan_naive_bytes(const dlc_graph *g) {
+  live_set s;
+  collect(g, &s);
+  int64_t total = 0;
+  for (int i = 0; i < s.n; i++)
+    total += s.t[i].size;
+  live_set_free(&s);
+  return total;
+}
+
+int64_t dlc_plan_lower_bound(const dlc_graph *g) {
+  live_set s;
+  collect(g, &s);
+  /* Difference array over node numbers: +size at def, -size after last. */
+  int64_t *delta = calloc(g->nodes.n + 2, sizeof *delta);
+  DLC_ASSERT(delta != NULL);
+  for (int i = 0; i < s.n; i++) {
+    delta[s.t[i].def] += s.t[i].size;
+    delta[s.t[i].last + 1] -= s.t[i].size;
+  }
+  int64_t cur = 0, peak = 0;
+  for (size_t i = 0; i <= g->nodes.n; i++) {
+    cur += delta[i];
+    peak = cur > peak ? cur : peak;
+  }
+  free(delta);
+  live_set_free(&s);
+  return peak;
+}
+
+/* ------------------------------------------------------- Concat elision */
+
+static int64_t slice_stride(const dlc_tensor *t, int axis) {
+  int64_t inner = 1;
+  for (int i = axis + 1; i < t->rank; i++)
+    inner *= t->dims[i];
+  return inner * (int64_t)dlc_dtype_size(t->dtype);
+}
+
+static bool concat_elidable(const dlc_node *c, const live_set *s, int *axis) {
+  const dlc_value *o = c->outputs[0];
+  int at = s->of_value[o->id];
+  if (at < 0 || !dlc_norm_axis(dlc_node_get_int(c, "axis"), o->type.rank, axis))
+    return false;
+  for (int i = 0; i < *axis; i++)
+    if (o->type.dims[i] != 1)
+      return false;
+  for (int k = 0; k < c->n_inputs; k++) {
+    const dlc_value *v = c->inputs[k];
+    int vi = v ? s->of_value[v->id] : -1;
+    if (vi < 0 || s->t[vi].slice || s->t[vi].buffer != vi ||
+        v->producer->op == DLC_OP_CONCAT || v->type.dtype != o->type.dtype)
+      return false;
+    for (int j = 0; j < k; j++)
+      if (c->inputs[j] == v)
+        return false;
+  }
+  return true;
+}
+
+static void join(live_set *s, buffer *b, int member, int root, int64_t rel) {
+  s->t[member].buffer = root;
+  s->t[member].rel = rel;
+  b[root].start = s->t[member].def < b[root].start ? s->t[member].def
+                                                   : b[root].start;
+  b[root].end = s->t[member].last > b[root].end ? s->t[member].last
+                                                : b[root].end;
+}
+
+static void elide_concats(dlc_graph *g, live_set *s, buffer *b) {
+  for (size_t i = 0; i < g->nodes.n; i++) {
+    dlc_node *c = g->nodes.items[i];
+    int axis;
+    if (c->dead || c->op != DLC_OP_CONCAT || !concat_elidable(c, s, &axis))
+      continue;
+    int root = s->of_value[c->outputs[0]->id];
+    int64_t rel = 0;
+    for (int k = 0; k < c->n_inputs; k++) {
+      int m = s->of_value[c->inputs[k]->id];
+      s->t[m].slice = true;
+      join(s, b, m, root, rel);
+      rel += c->inputs[k]->type.dims[axis] *
+             slice_stride(&c->inputs[k]->type, axis);
+    }
+    c->elided = true;
+  }
+}
+
+/* --------------------------------------------------------------- in place */
+
+/* The input n may write its output over, or -1. */
+static int in_place_input(const dlc_node *n, int t, const live_set *s,
+                          const buffer *b) {
+  const dlc_value *o = n->outputs[0];
+  for (int k = 0; k < n->n_inputs; k++) {
+    const dlc_value *v = n->inputs[k];
+    int vi = v ? s->of_value[v->id] : -1;
+    if (vi < 0 || s->t[vi].slice || b[s->t[vi].buffer].end != t ||
+        !dlc_tensor_same_shape(&v->type, &o->type) ||
+        dlc_tensor_nbytes(&v->type) != dlc_tensor_nbytes(&o->type))
+      continue;
+    bool shared = false;
+    for (int j = 0; j < n->n_inputs; j++) {
+      const dlc_value *w = n->inputs[j];
+      int wi = w && w != v ? s->of_value[w->id] : -1;
+      shared |= wi >= 0 && s->t[wi].buffer == s->t[vi].buffer;
+    }
+    if (!shared)
+      return vi;
+  }
+  return -1;
+}
+
+static void plan_in_place(const dlc_graph *g, live_set *s, buffer *b) {
+  for (size_t i = 0; i < g->nodes.n; i++) {
+    const dlc_node *n = g->nodes.items[i];
+    if (n->dead || n->epilogue || n->n_outputs != 1 || !n->outputs[0] ||
+        !(dlc_op_get_info(n->op)->flags & DLC_OPF_ELEMENTWISE))
+      continue;
+    int oi = s->of_value[n->outputs[0]->id];
+    if (oi < 0 || s->t[oi].slice || s->t[oi].buffer != oi)
+      continue;
+    int vi = in_place_input(n, (int)i, s, b);
+    if (vi >= 0)
+      join(s, b, oi, s->t[vi].buffer, s->t[vi].rel);
+  }
+}
+
+/* ---------------------------------------------------------------- offsets */
+
+/* Sort key of a buffer: bigger first, then earlier first. */
+typedef struct order_key {
+  int64_t size;
+  int start, index;
+} order_key;
+
+static int by_size_desc(const void *pa, const void *pb) {
+  const order_key *a = pa, *b = pb;
+  if (a->size != b->size)
+    return a->size > b->size ? -1 : 1;
+  if (a->start != b->start)
+    return a->start < b->start ? -1 : 1;
+  return a->index - b->index;
+}
+
+typedef struct span {
+  int64_t lo, hi;
+} span;
+
+static int by_lo(const void *pa, const void *pb) {
+  const span *a = pa, *b = pb;
+  return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* Lowest aligned offset for buffer x clear of the placed buffers that are
+ * live at the same time. */
+static int64_t lowest_fit(const buffer *b, const int *order, int placed,
+                          const buffer *x, span *tmp) {
+  int n = 0;
+  for (int i = 0; i < placed; i++) {
+    const buffer *p = &b[order[i]];
+    if (p->start <= x->end && x->start <= p->end && p->size > 0)
+      tmp[n++] = (span){p->offset, p->offset + p->size};
+  }
+  qsort(tmp, (size_t)n, sizeof *tmp, by_lo);
+  int64_t at = 0;
+  for (int i = 0; i < n && tmp[i].lo < at + x->size; i++)
+    if (tmp[i].hi > at)
+      at = align_up(tmp[i].hi);
+  return at;
+}
+
+static int64_t assign_offsets(live_set *s, buffer *b) {
+  order_key *keys = malloc(((size_t)s->n + 1) * sizeof *keys);
+  int *order = malloc(((size_t)s->n + 1) * sizeof *order);
+  span *tmp = malloc(((size_t)s->n + 1) * sizeof *tmp);
+  DLC_ASSERT(keys && order && tmp);
+  int roots = 0;
+  for (int i = 0; i < s->n; i++)
+    if (s->t[i].buffer == i)
+      keys[roots++] = (order_key){b[i].size, b[i].start, i};
+  qsort(keys, (size_t)roots, sizeof *keys, by_size_desc);
+  for (int i = 0; i < roots; i++)
+    order[i] = keys[i].index;
+  int64_t arena = 0;
+  for (int i = 0; i < roots; i++) {
+    buffer *x = &b[order[i]];
+    x->offset = lowest_fit(b, order, i, x, tmp);
+    x->placed = true;
+    arena = x->offset + x->size > arena ? x->offset + x->size : arena;
+  }
+  free(keys);
+  free(order);
+  free(tmp);
+  return arena;
+}
+
+dlc_status dlc_pass_plan_memory(dlc_graph *g, dlc_diag *d, int *changes) {
+  (void)d;
+  (void)changes; /* offsets only: no re-sort wanted */
+  for (size_t i = 0; i < g->values.n; i++)
+    g->values.items[i]->arena_offset = -1;
+  for (size_t i = 0; i < g->nodes.n; i++)
+    g->nodes.items[i]->elided = false;
+  live_set s;
+  collect(g, &s);
+  buffer *b = calloc((size_t)s.n + 1, sizeof *b);
+  DLC_ASSERT(b != NULL);
+  for (int i = 0; i < s.n; i++)
+    b[i] = (buffer){s.t[i].size, 0, s.t[i].def, s.t[i].last, false};
+  elide_concats(g, &s, b);
+  plan_in_place(g, &s, b);
+  for (int i = 0; i < s.n; i++)
+    if (s.t[i].buffer == i)
+      b[i].size = align_up(b[i].size);
+  g->arena_bytes = assign_offsets(&s, b);
+  for (int i = 0; i < s.n; i++)
+    s.t[i].v->arena_offset = b[s.t[i].buffer].offset + s.t[i].rel;
+  g->memory_planned = true;
+  free(b);
+  live_set_free(&s);
+  return DLC_OK;
+}
+
+/* ---------------------------------------------------------------- checker */
+
+/* o = n(i, ...) computed in place: n element-wise, i dies at n, same place. */
+static bool in_place_pair(const tinfo *i, const tinfo *o) {
+  const dlc_node *n = o->v->producer;
+  if (!(dlc_op_get_info(n->op)->flags & DLC_OPF_ELEMENTWISE) ||
+      i->last != o->def || i->v->arena_offset != o->v->arena_offset ||
+      i->size != o->size)
+    return false;
+  for (int k = 0; k < n->n_inputs; k++)
+    if (n->inputs[k] == i->v)
+      return true;
+  return false;
+}
+
+/* i is a slice of o, the output of an elided Concat, at its slice offset. */
+static bool concat_pair(const tinfo *i, const tinfo *o) {
+  const dlc_node *c = o->v->producer;
+  int axis;
+  if (c->op != DLC_OP_CONCAT || !c->elided ||
+      !dlc_norm_axis(dlc_node_get_int(c, "axis"), o->v->type.rank, &axis))
+    return false;
+  int64_t rel = 0;
+  for (int k = 0; k < c->n_inputs; k++) {
+    const dlc_value *v = c->inputs[k];
+    if (v == i->v)
+      return i->v->arena_offset == o->v->arena_offset + rel;
+    rel += v->type.dims[axis] * slice_stride(&v->type, axis);
+  }
+  return false;
+}
+
+static bool may_share(const tinfo *a, const tinfo *b) {
+  return in_place_pair(a, b) || in_place_pair(b, a) || concat_pair(a, b) ||
+         concat_pair(b, a);
+}
+
+static void check_pairs(const live_set *s, dlc_diag *d) {
+  for (int i = 0; i < s->n; i++)
+    for (int j = i + 1; j < s->n; j++) {
+      const tinfo *a = &s->t[i], *b = &s->t[j];
+      int64_t ao = a->v->arena_offset, bo = b->v->arena_offset;
+      bool time = a->def <= b->last && b->def <= a->last;
+      bool space = a->size > 0 && b->size > 0 && ao < bo + b->size &&
+                   bo < ao + a->size;
+      if (time && space && !may_share(a, b))
+        dlc_diag_error(d, "memory plan",
+                       "'%s' [%lld, +%lld) and '%s' [%lld, +%lld) are live "
+                       "at the same time and overlap",
+                       a->v->name, (long long)ao, (long long)a->size,
+                       b->v->name, (long long)bo, (long long)b->size);
+    }
+}
+
+dlc_status dlc_plan_check(const dlc_graph *g, dlc_diag *d) {
+  int before = dlc_diag_count(d);
+  if (!g->memory_planned) {
+    dlc_diag_error(d, "memory plan", "the graph has no memory plan");
+    return DLC_ERR_INVALID;
+  }
+  live_set s;
+  collect(g, &s);
+  for (int i = 0; i < s.n; i++) {
+    const dlc_value *v = s.t[i].v;
+    if (v->arena_offset < 0 || v->arena_offset + s.t[i].size > g->arena_bytes)
+      dlc_diag_error(d, "memory plan", "'%s' at %lld (+%lld) is outside the "
+                     "arena of %lld bytes", v->name, (long long)v->arena_offset,
+                     (long long)s.t[i].size, (long long)g->arena_bytes);
+  }
+  for (size_t i = 0; i < g->inputs.n; i++)
+    if (g->inputs.items[i]->arena_offset != -1)
+      dlc_diag_error(d, "memory plan", "graph input '%s' is in the arena",
+                     g->inputs.items[i]->name);
+  for (size_t i = 0; i < g->outputs.n; i++)
+    if (g->outputs.items[i]->arena_offset != -1)
+      dlc_diag_error(d, "memory plan", "graph output '%s' is in the arena",
+                     g->outputs.items[i]->name);
+  check_pairs(&s, d);
+  live_set_free(&s);
+  return dlc_diag_count(d) == before ? DLC_OK : DLC_ERR_INVALID;
+}
+
+/* ------------------------------------------------------------- statistics */
+
+void dlc_passes_stats(const dlc_graph *g, dlc_pass_stats *out) {
+  memset(out, 0, sizeof *out);
+  bool *seen = calloc(g->values.n + 1, sizeof *seen);
+  DLC_ASSERT(seen != NULL);
+  for (size_t i = 0; i < g->nodes.n; i++) {
+    const dlc_node *n = g->nodes.items[i];
+    if (n->dead)
+      continue;
+    out->nodes++;
+    out->fused_nodes += n->epilogue && n->epilogue->n_fused > 0;
+    for (int k = 0; k < n->n_inputs; k++) {
+      const dlc_value *v = n->inputs[k];
+      if (v && v->kind == DLC_VALUE_INITIALIZER && !seen[v->id]) {
+        seen[v->id] = true;
+        out->weights_bytes += (int64_t)dlc_tensor_nbytes(&v->type);
+      }
+    }
+  }
+  free(seen);
+  out->arena_bytes = g->memory_planned ? g->arena_bytes : -1;
+  out->arena_lower_bound_bytes = dlc_plan_lower_bound(g);
+  out->naive_bytes = dlc_plan_naive_bytes(g);
+}
