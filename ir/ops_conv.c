@@ -395,41 +395,14 @@ int64_t dlc_macs_conv(const dlc_op_ctx *c) {
   return sat_mul(dlc_tensor_numel(&c->out[0]), per_out);
 }
 
-/* One output plane of one batch item: Y[oc] = B[oc] + sum over the group's
- * input channels and kernel taps of X * W, accumulated in double. */
-static void conv_plane(const conv_info *ci, int64_t n, int64_t oc, float *y) {
-  const geom *g = &ci->g;
-  const float *xd = ci->x->data, *wd = ci->w->data;
-  int64_t insz = prod(g->ns, g->in), ksz = prod(g->ns, g->k);
-  int64_t ic0 = (oc / ci->cout_g) * ci->cin_g;
-  const float *xg = xd + (n * ci->cin + ic0) * insz;
-  const float *wo = wd + oc * ci->cin_g * ksz;
-  double bias = ci->b ? ((const float *)ci->b->data)[oc] : 0.0;
-  int64_t o[DLC_MAX_RANK] = {0}, kc[DLC_MAX_RANK];
-  do {
-    double acc = bias;
-    int64_t t = 0;
-    memset(kc, 0, sizeof kc);
-    do {
-      int64_t off = fwd_tap(g, o, kc);
-      if (off >= 0)
-        for (int64_t ic = 0; ic < ci->cin_g; ic++)
-          acc += (double)xg[ic * insz + off] * wo[ic * ksz + t];
-      t++;
-    } while (odo_next(g->ns, g->k, kc));
-    *y++ = (float)acc;
-  } while (odo_next(g->ns, g->out, o));
-}
+/* Defined after ConvTranspose's tap function, which it shares. */
+static void run_planes(const conv_info *ci, float *y, bool transposed);
 
 bool dlc_ref_conv(dlc_op_ctx *c) {
   conv_info ci;
   if (!conv_setup(c, &ci))
     return false;
-  float *y = c->out[0].data;
-  int64_t outsz = prod(ci.g.ns, ci.g.out);
-  for (int64_t n = 0; n < ci.n; n++)
-    for (int64_t oc = 0; oc < ci.cout; oc++)
-      conv_plane(&ci, n, oc, y + (n * ci.cout + oc) * outsz);
+  run_planes(&ci, c->out[0].data, false);
   return true;
 }
 
@@ -550,16 +523,27 @@ static int64_t convt_tap(const geom *g, const int64_t *oc, const int64_t *kc) {
   return off;
 }
 
+/* Maps an output position and a kernel tap to the flat input offset it
+ * reads, or -1 when it reads padding (fwd_tap for Conv, convt_tap for
+ * ConvTranspose). */
+typedef int64_t (*tap_fn)(const geom *g, const int64_t *oc, const int64_t *kc);
+
 /* One output plane, written as a gather so that each output accumulates in
- * a double: Y[oc] = B[oc] + sum X[ic] * W[ic, oc % cout_g, tap]. */
-static void convt_plane(const conv_info *ci, int64_t n, int64_t oc, float *y) {
+ * a double: Y[oc] = B[oc] + sum over ic and taps of X[ic, tap] * W. Conv
+ * weights are (Cout, Cin/g, k...): consecutive input channels are ksz apart;
+ * ConvTranspose weights are (Cin, Cout/g, k...): cout_g * ksz apart. */
+static void plane(const conv_info *ci, int64_t n, int64_t oc, float *y,
+                  bool transposed) {
   const geom *g = &ci->g;
   const float *xd = ci->x->data, *wd = ci->w->data;
   int64_t insz = prod(g->ns, g->in), ksz = prod(g->ns, g->k);
-  int64_t ic0 = (oc / ci->cout_g) * ci->cin_g, ocg = oc % ci->cout_g;
+  int64_t ic0 = (oc / ci->cout_g) * ci->cin_g;
   const float *xg = xd + (n * ci->cin + ic0) * insz;
-  const float *wg = wd + (ic0 * ci->cout_g + ocg) * ksz;
-  int64_t wstride = ci->cout_g * ksz; /* next input channel */
+  const float *w = transposed
+                       ? wd + (ic0 * ci->cout_g + oc % ci->cout_g) * ksz
+                       : wd + oc * ci->cin_g * ksz;
+  int64_t wstride = transposed ? ci->cout_g * ksz : ksz;
+  tap_fn tap = transposed ? convt_tap : fwd_tap;
   double bias = ci->b ? ((const float *)ci->b->data)[oc] : 0.0;
   int64_t o[DLC_MAX_RANK] = {0}, kc[DLC_MAX_RANK];
   do {
@@ -567,25 +551,28 @@ static void convt_plane(const conv_info *ci, int64_t n, int64_t oc, float *y) {
     int64_t t = 0;
     memset(kc, 0, sizeof kc);
     do {
-      int64_t off = convt_tap(g, o, kc);
+      int64_t off = tap(g, o, kc);
       if (off >= 0)
         for (int64_t ic = 0; ic < ci->cin_g; ic++)
-          acc += (double)xg[ic * insz + off] * wg[ic * wstride + t];
+          acc += (double)xg[ic * insz + off] * w[ic * wstride + t];
       t++;
     } while (odo_next(g->ns, g->k, kc));
     *y++ = (float)acc;
   } while (odo_next(g->ns, g->out, o));
 }
 
+static void run_planes(const conv_info *ci, float *y, bool transposed) {
+  int64_t outsz = prod(ci->g.ns, ci->g.out);
+  for (int64_t n = 0; n < ci->n; n++)
+    for (int64_t oc = 0; oc < ci->cout; oc++)
+      plane(ci, n, oc, y + (n * ci->cout + oc) * outsz, transposed);
+}
+
 bool dlc_ref_conv_transpose(dlc_op_ctx *c) {
   conv_info ci;
   if (!convt_setup(c, &ci))
     return false;
-  float *y = c->out[0].data;
-  int64_t outsz = prod(ci.g.ns, ci.g.out);
-  for (int64_t n = 0; n < ci.n; n++)
-    for (int64_t oc = 0; oc < ci.cout; oc++)
-      convt_plane(&ci, n, oc, y + (n * ci.cout + oc) * outsz);
+  run_planes(&ci, c->out[0].data, true);
   return true;
 }
 
