@@ -90,6 +90,7 @@ dlc_value *dlc_graph_add_value(dlc_graph *g, const char *name,
   dlc_value *v = dlc_arena_alloc(g->arena, sizeof *v);
   v->name = dlc_arena_strdup(g->arena, name);
   v->kind = kind;
+  v->arena_offset = -1; /* not planned */
   v->id = (int)g->values.n;
   dlc_vec_push(&g->values, v);
   index_insert(g->index_, v);

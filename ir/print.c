@@ -61,6 +61,45 @@ static void print_attr(const dlc_attr *a, FILE *out) {
   }
 }
 
+static void print_activation(const dlc_activation *a, const dlc_node *n,
+                             FILE *out) {
+  fprintf(out, "%s", dlc_act_name(a->kind));
+  if (a->kind == DLC_ACT_CLIP || a->kind == DLC_ACT_HARD_SIGMOID)
+    fprintf(out, "(%g, %g)", a->alpha, a->beta);
+  else if (a->kind == DLC_ACT_LEAKY_RELU || a->kind == DLC_ACT_ELU)
+    fprintf(out, "(%g)", a->alpha);
+  else if (a->kind == DLC_ACT_PRELU && a->slope_input >= 0 &&
+           a->slope_input < n->n_inputs && n->inputs[a->slope_input])
+    fprintf(out, "(%%%s)", n->inputs[a->slope_input]->name);
+}
+
+/* " -> [act1] [+ %residual] [act2] fused=[BatchNormalization, Relu]" */
+static void print_epilogue(const dlc_node *n, FILE *out) {
+  const dlc_epilogue *e = n->epilogue;
+  if (!e)
+    return;
+  fprintf(out, " epilogue{");
+  bool any = false;
+  if (e->act1.kind != DLC_ACT_NONE) {
+    print_activation(&e->act1, n, out);
+    any = true;
+  }
+  if (e->residual_input >= 0 && e->residual_input < n->n_inputs &&
+      n->inputs[e->residual_input]) {
+    fprintf(out, "%s+ %%%s", any ? " " : "", n->inputs[e->residual_input]->name);
+    any = true;
+  }
+  if (e->act2.kind != DLC_ACT_NONE) {
+    fprintf(out, "%s", any ? " " : "");
+    print_activation(&e->act2, n, out);
+    any = true;
+  }
+  fprintf(out, "%sfused=[", any ? "; " : "");
+  for (int i = 0; i < e->n_fused && i < 8; i++)
+    fprintf(out, "%s%s", i ? ", " : "", e->fused[i]);
+  fprintf(out, "]}");
+}
+
 static void print_node(const dlc_node *n, FILE *out) {
   fprintf(out, "  ");
   for (int i = 0; i < n->n_outputs; i++) {
@@ -88,6 +127,12 @@ static void print_node(const dlc_node *n, FILE *out) {
     }
     fprintf(out, "}");
   }
+  print_epilogue(n, out);
+  if (n->elided)
+    fprintf(out, " elided");
+  if (n->outputs[0] && n->outputs[0]->arena_offset >= 0 &&
+      n->outputs[0]->kind == DLC_VALUE_NODE && n->outputs[0]->producer == n)
+    fprintf(out, " @%" PRId64, n->outputs[0]->arena_offset);
   fprintf(out, "  # %s\n", n->name);
 }
 

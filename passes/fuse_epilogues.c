@@ -60,6 +60,27 @@ static void take_activation(dlc_graph *g, pu_uses *u, dlc_node *anchor,
   pu_move_output(anchor, 0, m->out);
 }
 
+/* True when r comes from an anchor ordered after `anchor` (directly or
+ * through one activation), which will be able to take the same Add: the
+ * later of two convolutions takes the residual (ResNet's main branch rather
+ * than its shortcut), so the order barely moves. */
+static bool later_anchor_takes(const pu_uses *u, const dlc_node *anchor,
+                               const dlc_value *r) {
+  for (int hop = 0; hop < 2; hop++) {
+    if (r->kind != DLC_VALUE_NODE || pu_is_output(u->g, r) ||
+        pu_uses_count(u, r) != 1)
+      return false;
+    const dlc_node *p = r->producer;
+    if (is_anchor(p))
+      return p->id > anchor->id;
+    if (!(dlc_op_get_info(p->op)->flags & DLC_OPF_FUSABLE_ACT) ||
+        p->n_inputs < 1 || !p->inputs[0])
+      return false;
+    r = p->inputs[0];
+  }
+  return false;
+}
+
 /* Add(v, r) or Add(r, v) with r of v's shape, not depending on the anchor. */
 static bool match_residual(const dlc_graph *g, const pu_uses *u,
                            const dlc_node *anchor, dlc_value *v,
@@ -71,7 +92,7 @@ static bool match_residual(const dlc_graph *g, const pu_uses *u,
   if (!r || r == v || r->type.dtype != DLC_DT_FLOAT32 ||
       !dlc_tensor_same_shape(&r->type, &v->type) ||
       !dlc_tensor_same_shape(&a->outputs[0]->type, &v->type) ||
-      pu_depends_on(g, r, anchor))
+      pu_depends_on(g, r, anchor) || later_anchor_takes(u, anchor, r))
     return false;
   *add = a;
   *res = r;

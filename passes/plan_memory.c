@@ -23,7 +23,9 @@
  *      slice in place.) In-place: an element-wise node (DLC_OPF_ELEMENTWISE)
  *      without an epilogue whose output has the shape of an input I writes
  *      over I when I's buffer ends at this node, I is not a Concat slice and
- *      no other input of the node lies in I's buffer.
+ *      no other input of the node lies in I's buffer. Views (Reshape,
+ *      Flatten, Squeeze, Unsqueeze, Identity, Dropout: output bytes = input
+ *      0's bytes) share their input's storage on the same condition.
  *   3. Offsets, greedy by size: buffers by decreasing size (ties: earlier
  *      first); each goes at the lowest 64-byte-aligned offset where it
  *      overlaps no already placed buffer whose interval intersects its own.
@@ -189,15 +191,30 @@ static void elide_concats(dlc_graph *g, live_set *s, buffer *b) {
 
 /* --------------------------------------------------------------- in place */
 
+/* Ops whose output is their input 0's bytes unchanged (a new shape at
+ * most): in place they copy nothing. */
+static bool is_view(dlc_op op) {
+  return op == DLC_OP_RESHAPE || op == DLC_OP_FLATTEN ||
+         op == DLC_OP_SQUEEZE || op == DLC_OP_UNSQUEEZE ||
+         op == DLC_OP_IDENTITY || op == DLC_OP_DROPOUT;
+}
+
+/* Whether n may write its output over an input that dies at it. */
+static bool may_run_in_place(const dlc_node *n) {
+  return (dlc_op_get_info(n->op)->flags & DLC_OPF_ELEMENTWISE) ||
+         is_view(n->op);
+}
+
 /* The input n may write its output over, or -1. */
 static int in_place_input(const dlc_node *n, int t, const live_set *s,
                           const buffer *b) {
   const dlc_value *o = n->outputs[0];
-  for (int k = 0; k < n->n_inputs; k++) {
+  int n_candidates = is_view(n->op) ? 1 : n->n_inputs;
+  for (int k = 0; k < n_candidates; k++) {
     const dlc_value *v = n->inputs[k];
     int vi = v ? s->of_value[v->id] : -1;
     if (vi < 0 || s->t[vi].slice || b[s->t[vi].buffer].end != t ||
-        !dlc_tensor_same_shape(&v->type, &o->type) ||
+        (!is_view(n->op) && !dlc_tensor_same_shape(&v->type, &o->type)) ||
         dlc_tensor_nbytes(&v->type) != dlc_tensor_nbytes(&o->type))
       continue;
     bool shared = false;
@@ -215,8 +232,8 @@ static int in_place_input(const dlc_node *n, int t, const live_set *s,
 static void plan_in_place(const dlc_graph *g, live_set *s, buffer *b) {
   for (size_t i = 0; i < g->nodes.n; i++) {
     const dlc_node *n = g->nodes.items[i];
-    if (n->dead || n->epilogue || n->n_outputs != 1 || !n->outputs[0] ||
-        !(dlc_op_get_info(n->op)->flags & DLC_OPF_ELEMENTWISE))
+    if (n->dead || n->epilogue || n->n_outputs < 1 || !n->outputs[0] ||
+        !may_run_in_place(n))
       continue;
     int oi = s->of_value[n->outputs[0]->id];
     if (oi < 0 || s->t[oi].slice || s->t[oi].buffer != oi)
@@ -328,7 +345,7 @@ dlc_status dlc_pass_plan_memory(dlc_graph *g, dlc_diag *d, int *changes) {
 /* o = n(i, ...) computed in place: n element-wise, i dies at n, same place. */
 static bool in_place_pair(const tinfo *i, const tinfo *o) {
   const dlc_node *n = o->v->producer;
-  if (!(dlc_op_get_info(n->op)->flags & DLC_OPF_ELEMENTWISE) ||
+  if (!may_run_in_place(n) ||
       i->last != o->def || i->v->arena_offset != o->v->arena_offset ||
       i->size != o->size)
     return false;
