@@ -839,3 +839,73 @@ Test(stats, shared_weights_count_once) {
   expect_rf(j, "c2", 5, 5, 1, 1);
   cJSON_Delete(j);
 }
+
+/* ------------------------------------------------- optimisation options */
+
+Test(cli, passes_lists_the_pipeline_in_order) {
+  cli_result r = DLC("passes");
+  expect_status(&r, 0, "passes");
+  const char *order[] = {"fold_constants", "eliminate_noops", "fold_batchnorm",
+                         "fuse_epilogues", "plan_memory"};
+  const char *at = r.out;
+  for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+    const char *p = strstr(at, order[i]);
+    cr_expect_not_null(p, "'%s' missing or out of order in:\n%s", order[i],
+                       r.out);
+    if (p)
+      at = p;
+  }
+  cli_free(&r);
+}
+
+Test(cli, stats_at_O2_reports_fusions_and_memory) {
+  const char *model = fixture("net_conv_bn_relu/model.json");
+  cli_result r = DLC("stats", "--json", "-O2", model);
+  expect_status(&r, 0, "stats -O2 --json");
+  cJSON *j = cJSON_Parse(r.out);
+  cr_assert_not_null(j, "invalid JSON:\n%s", r.out);
+  cr_expect_eq(num(j, "opt_level"), 2);
+  int64_t arena = num(j, "arena_bytes"), bound = num(j, "arena_lower_bound_bytes");
+  int64_t naive = num(j, "naive_bytes");
+  cr_expect(arena > 0 && arena * 10 <= bound * 11,
+            "arena %lld bytes vs lower bound %lld: more than 1.10x",
+            (long long)arena, (long long)bound);
+  cr_expect(naive >= arena && num(j, "weights_bytes") > 0);
+  const cJSON *n;
+  int fused_nodes = 0;
+  cJSON_ArrayForEach(n, cJSON_GetObjectItem(j, "nodes")) {
+    const cJSON *f = cJSON_GetObjectItem(n, "fused");
+    cr_assert(cJSON_IsArray(f));
+    if (cJSON_GetArraySize(f) == 2 &&
+        !strcmp(cJSON_GetArrayItem(f, 0)->valuestring, "BatchNormalization") &&
+        !strcmp(cJSON_GetArrayItem(f, 1)->valuestring, "Relu"))
+      fused_nodes++;
+    cr_expect_str_neq(cJSON_GetObjectItem(n, "op")->valuestring,
+                      "BatchNormalization", "BN survived -O2");
+  }
+  cr_expect(fused_nodes >= 1, "no Conv carries [BatchNormalization, Relu]:\n%s",
+            r.out);
+  cJSON_Delete(j);
+  cli_free(&r);
+}
+
+Test(cli, show_dumps_ir_after_a_pass_and_refuses_unknown_passes) {
+  const char *model = fixture("net_resnet_basic_block/model.json");
+  cli_result r = DLC("show", "-O2", "--verify-each", "--dump-ir",
+                     "after=fuse_epilogues", model);
+  expect_status(&r, 0, "show -O2 --dump-ir");
+  cr_expect(strstr(r.err, "fuse_epilogues") != NULL,
+            "no dump after fuse_epilogues on stderr:\n%s", r.err);
+  cr_expect(strstr(r.out, "fused=[BatchNormalization, Add, Relu]") != NULL,
+            "the residual block's add+relu is not fused:\n%s", r.out);
+  cli_free(&r);
+  r = DLC("show", "--disable-pass", "no_such_pass", model);
+  expect_status(&r, 2, "--disable-pass with an unknown pass");
+  cr_expect(strstr(r.err, "no_such_pass") != NULL, "%s", r.err);
+  cli_free(&r);
+  r = DLC("stats", "-O2", "--disable-pass", "fuse_epilogues", "--json", model);
+  expect_status(&r, 0, "stats with fuse_epilogues disabled");
+  cr_expect(strstr(r.out, "\"op\":\t\"Add\"") != NULL,
+            "with fuse_epilogues disabled the Add must stay a node:\n%s", r.out);
+  cli_free(&r);
+}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "interp/interp.h"
+#include "passes/passes.h"
 #include "ir/ir.h"
 
 enum { DLC_EXIT_OK = 0, DLC_EXIT_BAD_INPUT = 1, DLC_EXIT_USAGE = 2 };
@@ -22,6 +23,31 @@ int dlc_cmd_run(int argc, char **argv);
 int dlc_cmd_check(int argc, char **argv);
 int dlc_cmd_stats(int argc, char **argv);
 int dlc_cmd_show(int argc, char **argv);
+int dlc_cmd_passes(int argc, char **argv);
+
+/* ------------------------------------- optimisation options (cli_passes.c) */
+
+/* -O0..-O3, --disable-pass NAME (repeatable), --dump-ir after=NAME|all,
+ * --verify-each, gathered into pass-manager options. */
+typedef struct dlc_cli_passes {
+  dlc_pass_options opt;
+  const char **disabled; /* borrowed from argv; the array is malloc'd */
+  int n;
+} dlc_cli_passes;
+
+void dlc_cli_passes_init(dlc_cli_passes *p, int default_level);
+void dlc_cli_passes_free(dlc_cli_passes *p);
+/* Consumes argv[*i] (and its value) when it is one of the options above:
+ * 1 consumed, 0 not ours, -1 usage error (already printed). */
+int dlc_cli_passes_arg(int argc, char **argv, int *i, dlc_cli_passes *p);
+/* dlc_cli_parse_model_args plus the optimisation options. */
+bool dlc_cli_parse_optimising_args(int argc, char **argv, const char *help,
+                                   const char *flag, bool *flag_set,
+                                   const char **model, dlc_cli_passes *p,
+                                   int *exit_code);
+/* Runs the pipeline on g; prints problems as FILE: WHERE: WHAT lines. */
+bool dlc_cli_passes_apply(dlc_graph *g, const char *model,
+                          const dlc_cli_passes *p);
 
 /* Compilation, the main command `dlc MODEL -o model.o [options]`
  * (tools/cmd_compile.c). main() calls it when the first argument is neither

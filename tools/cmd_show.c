@@ -1,24 +1,37 @@
-/* cmd_show.c — `dlc show MODEL`: print the graph IR as loaded (sorted, with
- * inferred shapes) in the printer's readable text form. */
+/* cmd_show.c — `dlc show MODEL [-O..]`: print the graph IR as loaded (sorted,
+ * with inferred shapes) or after the optimisation pipeline, in the printer's
+ * readable text form. */
 #include <stdio.h>
 
 #include "tools/cli.h"
 
 static const char SHOW_HELP[] =
-    "usage: dlc show MODEL\n"
+    "usage: dlc show MODEL [-O0..-O3] [--disable-pass NAME]\n"
+    "                     [--dump-ir after=NAME|all] [--verify-each]\n"
     "\n"
     "Prints MODEL's graph IR (inputs, initializers, nodes in topological\n"
-    "order with their attributes and inferred output types, outputs).\n";
+    "order with their attributes and inferred output types, outputs). With\n"
+    "-O1/-O2 the graph is printed after the optimisation passes (default\n"
+    "-O0: as loaded); fused nodes show their epilogue and the ops folded\n"
+    "into them, planned values their arena offset (@bytes).\n";
 
 int dlc_cmd_show(int argc, char **argv) {
   const char *model;
-  int rc;
-  if (!dlc_cli_parse_model_args(argc, argv, SHOW_HELP, NULL, NULL, &model, &rc))
+  int rc = DLC_EXIT_OK;
+  dlc_cli_passes passes;
+  dlc_cli_passes_init(&passes, 0);
+  if (!dlc_cli_parse_optimising_args(argc, argv, SHOW_HELP, NULL, NULL, &model,
+                                     &passes, &rc)) {
+    dlc_cli_passes_free(&passes);
     return rc;
+  }
   dlc_graph *g = dlc_cli_load_model(model);
-  if (!g)
-    return DLC_EXIT_BAD_INPUT;
-  dlc_graph_print(g, stdout);
+  rc = DLC_EXIT_BAD_INPUT;
+  if (g && dlc_cli_passes_apply(g, model, &passes)) {
+    dlc_graph_print(g, stdout);
+    rc = DLC_EXIT_OK;
+  }
   dlc_graph_destroy(g);
-  return DLC_EXIT_OK;
+  dlc_cli_passes_free(&passes);
+  return rc;
 }

@@ -10,7 +10,7 @@
 #include "tools/cli.h"
 
 static const char STATS_HELP[] =
-    "usage: dlc stats MODEL [--json]\n"
+    "usage: dlc stats MODEL [--json] [-O0..-O3] [--disable-pass NAME]\n"
     "\n"
     "Per node: name, op, output shape(s), parameters (elements of its\n"
     "initializer inputs), MACs (a Conv's = output elements x Cin/group x\n"
@@ -22,7 +22,12 @@ static const char STATS_HELP[] =
     "           \"output_shapes\", \"params\", \"macs\", \"receptive_field\",\n"
     "           \"jump\", \"activation_bytes\"}], \"total_params\",\n"
     "           \"total_macs\", \"total_activation_bytes\"}; receptive_field\n"
-    "           and jump are [h, w] (one entry per spatial dim) or null\n";
+    "           and jump are [h, w] (one entry per spatial dim) or null;\n"
+    "           with -O1/-O2 also per node \"fused\" (the ops folded into\n"
+    "           it) and \"arena_bytes\", \"arena_lower_bound_bytes\",\n"
+    "           \"naive_bytes\", \"weights_bytes\"\n"
+    "  -O0..-O3 statistics of the graph after that optimisation level\n"
+    "           (default -O0: the model as written)\n";
 
 /* ------------------------------------------------------------ formatting */
 
@@ -93,6 +98,17 @@ static char *fmt_shapes(const dlc_node *n, char *buf, size_t size) {
   return buf;
 }
 
+/* "BatchNormalization+Relu" for a fused node, "" otherwise. */
+static char *fmt_fused(const dlc_node *n, char *buf, size_t size) {
+  size_t o = 0;
+  buf[0] = '\0';
+  const dlc_epilogue *e = n->epilogue;
+  for (int i = 0; e && i < e->n_fused && i < 8 && o < size; i++)
+    o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? "+" : "",
+                          e->fused[i]);
+  return buf;
+}
+
 /* ------------------------------------------------------------ the table */
 
 enum {
@@ -104,6 +120,7 @@ enum {
   COL_RF,
   COL_JUMP,
   COL_BYTES,
+  COL_FUSED,
   N_COLS
 };
 typedef char stats_row[N_COLS][192];
@@ -117,15 +134,38 @@ static void table_row(const dlc_node_stats *s, stats_row row) {
   fmt_rf(&s->rf, s->rf.rf, row[COL_RF], sizeof row[0]);
   fmt_rf(&s->rf, s->rf.jump, row[COL_JUMP], sizeof row[0]);
   fmt_int(s->activation_bytes, row[COL_BYTES], sizeof row[0]);
+  fmt_fused(s->node, row[COL_FUSED], sizeof row[0]);
 }
 
 static void table_print_row(stats_row row, const int *width) {
   for (int c = 0; c < N_COLS; c++) {
-    bool left = c <= COL_SHAPE; /* text left, numbers right */
+    bool left = c <= COL_SHAPE || c == COL_FUSED; /* text left, numbers right */
     printf(c ? "  " : "");
-    printf(left ? "%-*s" : "%*s", width[c], row[c]);
+    if (c == N_COLS - 1 && left)
+      printf("%s", row[c]); /* no trailing padding */
+    else
+      printf(left ? "%-*s" : "%*s", width[c], row[c]);
   }
   printf("\n");
+}
+
+/* Memory figures of the (possibly optimised) graph. */
+static void print_memory_summary(const dlc_graph *g) {
+  dlc_pass_stats ps;
+  dlc_passes_stats(g, &ps);
+  char a[48], lb[48], nv[48], w[48];
+  if (ps.arena_bytes >= 0)
+    printf("memory: arena %s (lower bound %s, one buffer per tensor %s), "
+           "weights %s\n",
+           fmt_bytes(ps.arena_bytes, a, sizeof a),
+           fmt_bytes(ps.arena_lower_bound_bytes, lb, sizeof lb),
+           fmt_bytes(ps.naive_bytes, nv, sizeof nv),
+           fmt_bytes(ps.weights_bytes, w, sizeof w));
+  else
+    printf("memory: not planned (use -O1 or -O2); one buffer per tensor %s, "
+           "weights %s\n",
+           fmt_bytes(ps.naive_bytes, nv, sizeof nv),
+           fmt_bytes(ps.weights_bytes, w, sizeof w));
 }
 
 static void stats_print_table(const char *model, const dlc_graph *g,
@@ -134,7 +174,7 @@ static void stats_print_table(const char *model, const dlc_graph *g,
   DLC_ASSERT(rows != NULL);
   static const char *const heads[N_COLS] = {
       "name", "op", "output shape", "params",
-      "MACs", "RF", "jump",         "act bytes"};
+      "MACs", "RF", "jump",         "act bytes", "fused"};
   int width[N_COLS];
   for (int c = 0; c < N_COLS; c++) {
     snprintf(rows[0][c], sizeof rows[0][c], "%s", heads[c]);
@@ -159,6 +199,7 @@ static void stats_print_table(const char *model, const dlc_graph *g,
          fmt_units(st->total_macs, " ", macs_u, sizeof macs_u),
          fmt_int(st->total_activation_bytes, bytes, sizeof bytes),
          fmt_bytes(st->total_activation_bytes, bytes_u, sizeof bytes_u));
+  print_memory_summary(g);
 }
 
 /* ----------------------------------------------------------------- JSON */
@@ -190,11 +231,15 @@ static cJSON *json_node(const dlc_node_stats *s) {
                         known ? json_int_array(s->rf.jump, s->rf.n_spatial)
                               : cJSON_CreateNull());
   cJSON_AddNumberToObject(o, "activation_bytes", (double)s->activation_bytes);
+  const dlc_epilogue *e = s->node->epilogue;
+  cJSON *fused = cJSON_AddArrayToObject(o, "fused");
+  for (int i = 0; e && i < e->n_fused && i < 8; i++)
+    cJSON_AddItemToArray(fused, cJSON_CreateString(e->fused[i]));
   return o;
 }
 
 static void stats_print_json(const char *model, const dlc_graph *g,
-                             const dlc_graph_stats *st) {
+                             const dlc_graph_stats *st, int opt_level) {
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "model", g->name ? g->name : model);
   cJSON *nodes = cJSON_AddArrayToObject(root, "nodes");
@@ -204,6 +249,14 @@ static void stats_print_json(const char *model, const dlc_graph *g,
   cJSON_AddNumberToObject(root, "total_macs", (double)st->total_macs);
   cJSON_AddNumberToObject(root, "total_activation_bytes",
                           (double)st->total_activation_bytes);
+  cJSON_AddNumberToObject(root, "opt_level", opt_level);
+  dlc_pass_stats ps;
+  dlc_passes_stats(g, &ps);
+  cJSON_AddNumberToObject(root, "arena_bytes", (double)ps.arena_bytes);
+  cJSON_AddNumberToObject(root, "arena_lower_bound_bytes",
+                          (double)ps.arena_lower_bound_bytes);
+  cJSON_AddNumberToObject(root, "naive_bytes", (double)ps.naive_bytes);
+  cJSON_AddNumberToObject(root, "weights_bytes", (double)ps.weights_bytes);
   char *text = cJSON_Print(root);
   DLC_ASSERT(text != NULL);
   printf("%s\n", text);
@@ -214,17 +267,26 @@ static void stats_print_json(const char *model, const dlc_graph *g,
 int dlc_cmd_stats(int argc, char **argv) {
   const char *model;
   bool json;
-  int rc;
-  if (!dlc_cli_parse_model_args(argc, argv, STATS_HELP, "--json", &json, &model,
-                                &rc))
+  int rc = DLC_EXIT_OK;
+  dlc_cli_passes passes;
+  dlc_cli_passes_init(&passes, 0);
+  bool parsed = dlc_cli_parse_optimising_args(
+      argc, argv, STATS_HELP, "--json", &json, &model, &passes, &rc);
+  dlc_graph *g = parsed ? dlc_cli_load_model(model) : NULL;
+  if (g && !dlc_cli_passes_apply(g, model, &passes)) {
+    dlc_graph_destroy(g);
+    g = NULL;
+  }
+  int level = passes.opt.opt_level;
+  dlc_cli_passes_free(&passes);
+  if (!parsed)
     return rc;
-  dlc_graph *g = dlc_cli_load_model(model);
   if (!g)
     return DLC_EXIT_BAD_INPUT;
   dlc_graph_stats st;
   dlc_stats_compute(g, &st);
   if (json)
-    stats_print_json(model, g, &st);
+    stats_print_json(model, g, &st, level);
   else
     stats_print_table(model, g, &st);
   dlc_stats_free(&st);

@@ -148,6 +148,7 @@ typedef struct dlc_subcommand {
 static const dlc_subcommand DLC_SUBCOMMANDS[] = {
     {"run", dlc_cmd_run},   {"check", dlc_cmd_check}, {"stats", dlc_cmd_stats},
     {"show", dlc_cmd_show}, {"bench", dlc_cmd_bench},
+    {"passes", dlc_cmd_passes},
 };
 
 int main(int argc, char **argv) {

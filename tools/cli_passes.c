@@ -1,0 +1,146 @@
+/* cli_passes.c — the optimisation options every command that runs the pass
+ * pipeline shares (-O0..-O3, --disable-pass NAME, --dump-ir after=NAME|all,
+ * --verify-each), and `dlc passes`, which lists the pipeline. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/cli.h"
+
+void dlc_cli_passes_init(dlc_cli_passes *p, int default_level) {
+  memset(p, 0, sizeof *p);
+  p->opt.opt_level = default_level;
+  p->opt.dump_to = stderr;
+}
+
+void dlc_cli_passes_free(dlc_cli_passes *p) {
+  free(p->disabled);
+  p->disabled = NULL;
+}
+
+int dlc_cli_passes_arg(int argc, char **argv, int *i, dlc_cli_passes *p) {
+  const char *arg = argv[*i], *value = NULL;
+  if (arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '3' &&
+      arg[3] == '\0') {
+    p->opt.opt_level = arg[2] - '0';
+    return 1;
+  }
+  if (!strcmp(arg, "--verify-each")) {
+    p->opt.verify_each = true;
+    return 1;
+  }
+  int r = dlc_cli_option(argc, argv, i, "--disable-pass", &value);
+  if (r != 0) {
+    if (r < 0)
+      return -1;
+    if (!dlc_pass_exists(value)) {
+      dlc_cli_usage_error("unknown pass '%s' (see dlc passes)", value);
+      return -1;
+    }
+    const char **grown = realloc(p->disabled, sizeof *grown * (p->n + 1));
+    DLC_ASSERT(grown != NULL);
+    grown[p->n++] = value;
+    p->disabled = grown;
+    p->opt.disabled = p->disabled;
+    p->opt.n_disabled = p->n;
+    return 1;
+  }
+  r = dlc_cli_option(argc, argv, i, "--dump-ir", &value);
+  if (r != 0) {
+    if (r < 0)
+      return -1;
+    const char *name = strncmp(value, "after=", 6) == 0 ? value + 6 : NULL;
+    if (!name || (strcmp(name, "all") != 0 && !dlc_pass_exists(name))) {
+      dlc_cli_usage_error("--dump-ir takes after=PASS or after=all, not '%s'",
+                          value);
+      return -1;
+    }
+    p->opt.dump_after = name;
+    return 1;
+  }
+  return 0;
+}
+
+bool dlc_cli_passes_apply(dlc_graph *g, const char *model,
+                          const dlc_cli_passes *p) {
+  if (p->opt.opt_level == 0)
+    return true;
+  dlc_diag d;
+  dlc_diag_init(&d, model);
+  dlc_status st = dlc_passes_run(g, &p->opt, &d);
+  if (st != DLC_OK) {
+    if (dlc_diag_count(&d) == 0)
+      dlc_diag_error(&d, "", "the optimisation pipeline failed");
+    dlc_diag_print(&d, stderr);
+  }
+  dlc_diag_free(&d);
+  return st == DLC_OK;
+}
+
+static const char PASSES_HELP[] =
+    "usage: dlc passes\n"
+    "\n"
+    "Lists the optimisation passes in pipeline order, with the lowest -O\n"
+    "level that runs each. Commands that optimise (dlc MODEL -o, run,\n"
+    "stats, show) take -O0..-O3, --disable-pass NAME (repeatable),\n"
+    "--dump-ir after=NAME|all and --verify-each.\n";
+
+int dlc_cmd_passes(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (dlc_cli_is_help(argv[i])) {
+      fputs(PASSES_HELP, stdout);
+      return DLC_EXIT_OK;
+    }
+    return dlc_cli_usage_error("passes: unexpected argument '%s'", argv[i]);
+  }
+  int width = 0;
+  for (int i = 0; i < dlc_passes_count(); i++)
+    if ((int)strlen(dlc_pass_name(i)) > width)
+      width = (int)strlen(dlc_pass_name(i));
+  for (int i = 0; i < dlc_passes_count(); i++)
+    printf("%-*s  -O%d  %s\n", width, dlc_pass_name(i), dlc_pass_min_level(i),
+           dlc_pass_summary(i));
+  return DLC_EXIT_OK;
+}
+
+bool dlc_cli_parse_optimising_args(int argc, char **argv, const char *help,
+                                   const char *flag, bool *flag_set,
+                                   const char **model, dlc_cli_passes *p,
+                                   int *exit_code) {
+  *model = NULL;
+  if (flag_set)
+    *flag_set = false;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (dlc_cli_is_help(arg)) {
+      fputs(help, stdout);
+      *exit_code = DLC_EXIT_OK;
+      return false;
+    }
+    if (flag && !strcmp(arg, flag)) {
+      *flag_set = true;
+      continue;
+    }
+    int r = dlc_cli_passes_arg(argc, argv, &i, p);
+    if (r < 0) {
+      *exit_code = DLC_EXIT_USAGE;
+      return false;
+    }
+    if (r > 0)
+      continue;
+    if (arg[0] == '-' && arg[1] != '\0') {
+      *exit_code = dlc_cli_usage_error("%s: unknown option '%s'", argv[0], arg);
+      return false;
+    }
+    if (*model) {
+      *exit_code = dlc_cli_usage_error("%s: more than one model given", argv[0]);
+      return false;
+    }
+    *model = arg;
+  }
+  if (!*model) {
+    *exit_code = dlc_cli_usage_error("%s: no model given", argv[0]);
+    return false;
+  }
+  return true;
+}
