@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "frontend/frontend_impl.h"
+#include "frontend/onnx.h"
 
 unsigned char *dlc_fe_read_file(const char *path, size_t *size, int *err) {
   FILE *f = fopen(path, "rb");
@@ -79,7 +80,9 @@ dlc_status dlc_frontend_load(const char *path, dlc_graph **out, dlc_diag *d) {
     d->file = path;
   if (has_suffix(path, ".json"))
     return dlc_json_read_file(path, out, d);
+  if (has_suffix(path, ".onnx"))
+    return dlc_onnx_read_file(path, out, d);
   dlc_diag_error(d, NULL,
-                 "unsupported model format (expected a .json file)");
+                 "unsupported model format (expected a .json or .onnx file)");
   return DLC_ERR_UNSUPPORTED;
 }

@@ -226,14 +226,16 @@ static void add_initializers(dlc_onnx_reader *r, const Onnx__GraphProto *gp) {
     char *where = dlc_arena_printf(r->g->arena, "initializer '%s'",
                                    dlc_onnx_shown(r, t->name));
     dlc_tensor ten;
-    if (!dlc_onnx_load_tensor(r, t, where, &ten))
-      continue;
+    bool ok = dlc_onnx_load_tensor(r, t, where, &ten);
+    /* Defined even when unusable (the graph is discarded anyway), so that
+     * its users do not add "never defined" errors of their own. */
     dlc_value *v = dlc_graph_add_value(r->g, t->name, DLC_VALUE_INITIALIZER);
     if (!v) {
       dlc_onnx_err(r, where, "is defined twice");
       continue;
     }
-    v->type = ten;
+    if (ok)
+      v->type = ten;
     dlc_vec_push(&r->g->initializers, v);
   }
 }
@@ -316,14 +318,15 @@ static void add_inputs(dlc_onnx_reader *r, const Onnx__GraphProto *gp) {
                                    dlc_onnx_shown(r, vi->name));
     dlc_tensor t = {0};
     const char *sym[DLC_MAX_RANK] = {0};
-    if (!input_type(r, vi, where, &t, sym))
-      continue;
-    dlc_value *v = dlc_graph_add_input(r->g, vi->name, &t);
+    bool ok = input_type(r, vi, where, &t, sym);
+    /* Defined even when its type is bad, as for initializers. */
+    dlc_value *v = dlc_graph_add_input(r->g, vi->name, ok ? &t : &(dlc_tensor){0});
     if (!v) {
       dlc_onnx_err(r, where, "is listed twice");
       continue;
     }
-    memcpy(v->sym, sym, sizeof sym);
+    if (ok)
+      memcpy(v->sym, sym, sizeof sym);
   }
 }
 

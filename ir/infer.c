@@ -41,7 +41,8 @@ static bool should_propagate(const dlc_node *n) {
       return false;
   for (int i = 0; i < n->n_outputs; i++) {
     const dlc_tensor *t = &n->outputs[i]->type;
-    if (t->dtype != DLC_DT_INT64 && t->dtype != DLC_DT_INT32)
+    if (t->dtype != DLC_DT_INT64 && t->dtype != DLC_DT_INT32 &&
+        t->dtype != DLC_DT_UINT8) /* bool results of Equal, Where... */
       return false;
     int64_t e = dlc_tensor_numel(t);
     if (e < 0 || e > MAX_PROPAGATED_ELEMENTS)

@@ -915,3 +915,32 @@ Test(cli, show_dumps_ir_after_a_pass_and_refuses_unknown_passes) {
             "the residual Add disappeared:\n%s", r.out);
   cli_free(&r);
 }
+
+/* ------------------------------------------------------------ ONNX */
+
+Test(cli, import_writes_json_that_runs_like_the_onnx_model) {
+  char onnx[512], in[512], want[512];
+  snprintf(onnx, sizeof onnx, "%s/tests/onnx/convbn_op13.onnx", DLC_SOURCE_DIR);
+  snprintf(in, sizeof in, "%s/tests/onnx/convbn_op13_in.npy", DLC_SOURCE_DIR);
+  snprintf(want, sizeof want, "%s/tests/onnx/convbn_op13_out.npy",
+           DLC_SOURCE_DIR);
+  const char *json = tmp("convbn.json");
+  cli_result r = DLC("import", onnx, "-o", json);
+  expect_status(&r, 0, "import");
+  cli_free(&r);
+  r = DLC("check", json);
+  expect_status(&r, 0, "check of the imported JSON");
+  cli_free(&r);
+  /* both the JSON and the ONNX file run, and match PyTorch */
+  const char *models[2] = {json, onnx};
+  for (int i = 0; i < 2; i++) {
+    const char *out = tmp(i ? "from_onnx.npy" : "from_json.npy");
+    r = DLC("run", models[i], "--input", in, "--output", out);
+    expect_status(&r, 0, "run");
+    cli_free(&r);
+    expect_npy_close(out, want, 1e-4, 1e-4);
+  }
+  r = DLC("import", onnx);
+  expect_status(&r, 2, "import without -o");
+  cli_free(&r);
+}

@@ -24,6 +24,7 @@ int dlc_cmd_check(int argc, char **argv);
 int dlc_cmd_stats(int argc, char **argv);
 int dlc_cmd_show(int argc, char **argv);
 int dlc_cmd_passes(int argc, char **argv);
+int dlc_cmd_import(int argc, char **argv);
 
 /* ------------------------------------- optimisation options (cli_passes.c) */
 

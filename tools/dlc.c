@@ -22,11 +22,14 @@ static const char DLC_HELP[] =
     "  dlc check MODEL                  validate MODEL, print every problem\n"
     "  dlc stats MODEL [--json]         per-node shapes, parameters, MACs,\n"
     "                                   receptive field, activation bytes\n"
-    "  dlc show MODEL                   print the graph IR\n"
+    "  dlc show MODEL [-O2]             print the graph IR (after the passes)\n"
+    "  dlc import M.onnx -o M.json      convert ONNX to dlc JSON (+ M.bin)\n"
+    "  dlc passes                       list the optimisation passes\n"
     "  dlc bench ...                    measure speed (see dlc bench --help)\n"
     "  dlc CMD --help                   help on one command\n"
     "\n"
-    "MODEL is a dlc-graph v1 JSON file (docs/format.md). Tensors are numpy\n"
+    "MODEL is a dlc-graph v1 JSON file (docs/format.md) or an ONNX model\n"
+    "(opsets 11-17, docs/onnx.md). Tensors are numpy\n"
     ".npy files: float32 (int64 where the model's input is int64), C order.\n"
     "\n"
     "exit status: 0 success, 1 bad model or input (one 'FILE: WHERE: WHAT'\n"
@@ -148,7 +151,7 @@ typedef struct dlc_subcommand {
 static const dlc_subcommand DLC_SUBCOMMANDS[] = {
     {"run", dlc_cmd_run},   {"check", dlc_cmd_check}, {"stats", dlc_cmd_stats},
     {"show", dlc_cmd_show}, {"bench", dlc_cmd_bench},
-    {"passes", dlc_cmd_passes},
+    {"passes", dlc_cmd_passes}, {"import", dlc_cmd_import},
 };
 
 int main(int argc, char **argv) {
