@@ -157,7 +157,16 @@ typedef struct cg_ctx {
   int blob_count;
   int math_calls; /* libm functions referenced */
   bool batched;   /* run_batch loops over a symbolic leading batch dim */
+  bool *batch_dep; /* by value id: scales with the batch (batched only) */
 } cg_ctx;
+
+/* cg_batch.c: whether g's symbolic batch can be compiled as a loop over the
+ * batch-1 body. Sets dep[value id] for the values that scale with the batch
+ * and *batched when g has a batch symbol and is separable. Without a symbol:
+ * true, nothing batched. Reports every reason for refusing to d. */
+bool cg_batch_analyse(const dlc_graph *g, bool *dep, dlc_diag *d,
+                      bool *batched);
+bool cg_graph_has_batch_symbol(const dlc_graph *g);
 
 /* The model body's view of the run-time buffers. */
 typedef struct cg_body {
@@ -281,5 +290,98 @@ bool cg_write_header(const cg_ctx *c, const char *path, dlc_diag *d);
 /* Links obj into a shared object at out with `linker -shared`. */
 bool cg_link_shared(const char *linker, const char *obj, const char *out,
                     const char *runtime_lib, bool need_libm, dlc_diag *d);
+
+
+/* ==================================================================
+ * Register-blocked kernels (cg_microkernel.c, cg_pack.c, cg_epilogue.c,
+ * cg_depthwise.c; owner: the kernels helper). Appended block.
+ * ================================================================== */
+
+/* Partial vectors: loads/stores of the first `valid` lanes of ty at
+ * base[idx] (masked intrinsics; plain ones when valid covers ty). */
+LLVMValueRef cg_load_n(cg_fn *f, LLVMTypeRef ty, LLVMValueRef base,
+                       LLVMValueRef idx, int valid);
+void cg_store_n(cg_fn *f, LLVMValueRef v, LLVMValueRef base, LLVMValueRef idx,
+                int valid);
+/* a * b + acc: llvm.fma where the target has FMA, else mul + add. */
+LLVMValueRef cg_mk_fma(cg_fn *f, LLVMValueRef a, LLVMValueRef b,
+                       LLVMValueRef acc);
+
+/* Fused epilogue y = act2(act1(x) + residual) (ir.h dlc_epilogue) applied
+ * in registers. A kernel names the output axis its rows run along (a scalar
+ * per vector, e.g. Conv's channel) and the axis its lanes run along (-1:
+ * none), so per-channel PRelu slopes load as a splat or a vector. */
+typedef struct cg_epi {
+  const dlc_epilogue *e; /* NULL: nothing to do */
+  LLVMValueRef res;      /* residual, laid out as the output */
+  LLVMValueRef slope[2]; /* PRelu slopes of act1 / act2 */
+  int slope_axis[2];     /* -1 scalar, -2 same shape as the output, else axis */
+  int row_axis, lane_axis;
+} cg_epi;
+/* Why n's epilogue cannot be compiled by a kernel with these axes, or NULL. */
+const char *cg_epi_unsupported(const dlc_node *n, int row_axis, int lane_axis);
+void cg_epi_init(cg_fn *f, cg_epi *ep, int row_axis, int lane_axis);
+/* v: `valid` lanes of the output starting at flat element offset yoff, at
+ * index row along row_axis and (first lane) lane along lane_axis. */
+LLVMValueRef cg_epi_apply(cg_fn *f, const cg_epi *ep, LLVMValueRef v,
+                          LLVMValueRef yoff, LLVMValueRef row,
+                          LLVMValueRef lane, int valid);
+/* Appends a digest of n's epilogue to key (the kernel identity). */
+void cg_epi_key(const dlc_node *n, char *key, size_t size);
+
+/* GEMM on the micro-kernel: Y[m][n] (+)= sum_k A[m][k] B[k][n], an MR x
+ * (NV vectors) block of Y in registers, A broadcast, B loaded as vectors. */
+typedef struct cg_gemm_plan {
+  int mr, nv;  /* register block: mr rows x nv vectors */
+  int64_t kc;  /* K block (cache blocking); kc == k: none */
+} cg_gemm_plan;
+void cg_gemm_plan_choose(const cg_target *t, int64_t m, int64_t n, int64_t k,
+                         cg_gemm_plan *p);
+
+/* A operand: packed panels [ceil(M/mr)][K][mr] (cg_pack_a) or strided
+ * A[m*s0 + k*s1]. B operand: packed panels [ceil(N/nc)][K][nc] (cg_pack_b,
+ * nc = nv*vl, zero padded) or strided B[k*s0 + n]. */
+typedef struct cg_gemm_operand {
+  LLVMValueRef p;
+  bool packed;
+  int64_t s0, s1;
+} cg_gemm_operand;
+
+/* Applied to each finished vector before its store: acc holds `valid`
+ * lanes of row m, columns n.. (i64 values). */
+typedef LLVMValueRef (*cg_gemm_post_fn)(cg_fn *f, const void *ud,
+                                        LLVMValueRef acc, LLVMValueRef m,
+                                        LLVMValueRef n, int valid);
+
+typedef struct cg_gemm {
+  int64_t m, n, k;
+  cg_gemm_operand a, b;
+  LLVMValueRef y;
+  int64_t ldy; /* Y[m*ldy + n] */
+  cg_gemm_post_fn post; /* NULL: store as is */
+  const void *ud;
+  cg_gemm_plan plan;
+} cg_gemm;
+void cg_gemm_emit(cg_fn *f, const cg_gemm *g);
+
+/* Compile-time packing (malloc'd; *floats receives the element count). */
+float *cg_pack_a(const float *a, int64_t m, int64_t k, int64_t sm, int64_t sk,
+                 int mr, int64_t *floats);
+float *cg_pack_b(const float *b, int64_t k, int64_t n, int64_t sk, int64_t sn,
+                 int nc, int64_t *floats);
+int64_t cg_pack_a_floats(int64_t m, int64_t k, int mr);
+int64_t cg_pack_b_floats(int64_t k, int64_t n, int nc);
+
+/* Kernel kinds of this block (cg_select.c chooses). */
+extern const cg_emitter cg_emit_conv_pointwise, cg_emit_conv_im2col,
+    cg_emit_conv_depthwise, cg_emit_gemm_mk, cg_emit_gemm_mk_packed,
+    cg_emit_matmul_mk, cg_emit_matmul_mk_packed;
+/* Output axes a Gemm/MatMul kernel's rows and lanes run along (for
+ * cg_epi_unsupported); -1 when there is none. */
+void cg_gemm_epi_axes(const dlc_node *n, int *row_axis, int *lane_axis);
+/* The Conv kind cg_select picks for n ("direct", "pointwise", "im2col",
+ * "depthwise"); DLC_CG_KIND=direct in the environment forces the old
+ * kernels (for side-by-side benchmarks). */
+const cg_emitter *cg_select_conv(const dlc_node *n);
 
 #endif /* DLC_CG_H */

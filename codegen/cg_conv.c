@@ -1,14 +1,24 @@
 /* cg_conv.c — convolution kernels, and the sliding-window geometry that the
  * pools share.
  *
- * Conv (direct): X (N, Cin, H, W) * W (Cout, Cin/g, kh, kw) + B -> Y (N,
- * Cout, Ho, Wo), 1-D convolutions seen as H = 1. When the convolution pads,
- * each image is first copied into a zeroed scratch plane set with the
- * padding built in, so the inner loops never test bounds. With unit stride
- * along W the output row is computed a vector of outputs at a time (weights
- * broadcast, llvm.fma); otherwise a scalar at a time. The
- * choose_algorithm/tiling passes will bring GEMM, Winograd and register
- * blocking; this is the correct baseline they are measured against. */
+ * Conv: X (N, Cin, H, W) * W (Cout, Cin/g, kh, kw) + B -> Y (N, Cout, Ho,
+ * Wo), 1-D convolutions seen as H = 1. Kinds (cg_select_conv picks one by
+ * shape; the kind and the register plan are in the kernel's key_extra):
+ *   pointwise  1x1, stride 1, no padding: per image and group a GEMM
+ *              straight on NCHW data, Y[Cout_g, HW] = W[Cout_g, Cin_g] x
+ *              X[Cin_g, HW], weights packed at compile time as the
+ *              micro-kernel's broadcast operand, X loaded as vectors along HW;
+ *   im2col     any other kh x kw / stride / dilation / groups: the image is
+ *              copied into a zero-padded plane, then per group and per chunk
+ *              of output rows (sized so the column buffer stays in L2) the
+ *              columns [Cin_g*kh*kw][rows*Wo] are gathered into scratch and
+ *              fed to the same GEMM;
+ *   depthwise  cg_depthwise.c;
+ *   direct     the first baseline: vectorised along output width, no
+ *              register blocking (kept for comparison: DLC_CG_KIND=direct).
+ * Every kind applies bias and the fused epilogue before the store. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codegen/cg.h"
@@ -88,6 +98,18 @@ static bool conv_shape_get(const dlc_node *n, conv_shape *c) {
   return true;
 }
 
+/* The op's own bias (epilogue operands follow the op's inputs). */
+static LLVMValueRef conv_bias(cg_fn *f) {
+  return dlc_node_op_inputs(f->node) > 2 ? f->in[2] : NULL;
+}
+
+/* Prepare step of kinds without blobs: the epilogue joins the identity. */
+static bool prepare_epi_key(cg_ctx *c, const dlc_node *n, cg_call *call) {
+  (void)c;
+  cg_epi_key(n, call->key_extra, sizeof call->key_extra);
+  return true;
+}
+
 static int64_t conv_scratch(const dlc_node *n) {
   conv_shape c;
   if (!conv_shape_get(n, &c) || !c.padded)
@@ -99,7 +121,8 @@ typedef struct conv_row {
   const conv_shape *cs;
   LLVMValueRef plane, w, y; /* input plane (image n), weights, output */
   LLVMValueRef icbase;      /* first input channel of the group */
-  LLVMValueRef wbase, ybase, oh, bias;
+  LLVMValueRef wbase, ybase, oh, bias, oc;
+  const cg_epi *ep;
 } conv_row;
 
 /* Outputs [ow_begin, ow_end) of one row, `step` (1 or VL) at a time. */
@@ -130,7 +153,9 @@ static void conv_row_part(cg_fn *f, const conv_row *r, int64_t begin,
   cg_for_end(f, &lh);
   cg_for_end(f, &lc);
   LLVMValueRef yi = cg_affine(f, cg_affine(f, r->ybase, r->oh, g->out[1]), ow, 1);
-  cg_store(f, LLVMBuildLoad2(f->b, ty, acc, ""), r->y, yi);
+  LLVMValueRef v = LLVMBuildLoad2(f->b, ty, acc, "");
+  v = cg_epi_apply(f, r->ep, v, yi, r->oc, NULL, (int)step);
+  cg_store(f, v, r->y, yi);
   cg_for_end(f, &lw);
 }
 
@@ -158,7 +183,9 @@ static bool emit_conv(cg_fn *f) {
   int64_t main = g->s[1] == 1 && ow >= vl ? ow / vl * vl : 0;
   cg_loop ln, lg, lo, lh;
   LLVMValueRef n = cg_for_begin(f, &ln, 0, cs.n, 1);
-  conv_row r = {.cs = &cs, .w = f->in[1], .y = f->out[0]};
+  cg_epi ep;
+  cg_epi_init(f, &ep, 1, -1);
+  conv_row r = {.cs = &cs, .w = f->in[1], .y = f->out[0], .ep = &ep};
   r.plane = conv_plane(f, &cs, n);
   LLVMValueRef gi = cg_for_begin(f, &lg, 0, cs.group, 1);
   LLVMValueRef ocg = cg_for_begin(f, &lo, 0, cs.cout_g, 1);
@@ -169,7 +196,8 @@ static bool emit_conv(cg_fn *f) {
   r.wbase = cg_affine(f, NULL, oc, cs.cin_g * g->k[0] * g->k[1]);
   LLVMValueRef img = cg_affine(f, oc, n, cs.cout);
   r.ybase = cg_affine(f, NULL, img, g->out[0] * g->out[1]);
-  r.bias = f->in[2] ? cg_load(f, f->c->f32, f->in[2], oc) : cg_f32(f, 0);
+  r.bias = conv_bias(f) ? cg_load(f, f->c->f32, conv_bias(f), oc) : cg_f32(f, 0);
+  r.oc = oc;
   r.oh = cg_for_begin(f, &lh, 0, g->out[0], 1);
   if (main > 0)
     conv_row_part(f, &r, 0, main, vl, f->c->vf);
@@ -182,7 +210,8 @@ static bool emit_conv(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_conv = {"conv", 0, 0, NULL, emit_conv, conv_scratch};
+const cg_emitter cg_emit_conv = {"conv", 0, 0, prepare_epi_key, emit_conv,
+                                 conv_scratch};
 
 /* --------------------------------------------------------- ConvTranspose */
 
@@ -217,12 +246,14 @@ static bool emit_conv_transpose(cg_fn *f) {
   int64_t cin_g = cin / group, cout_g = w->dims[1], nb = x->dims[0];
   int64_t khw = g.k[0] * g.k[1];
   LLVMTypeRef f32 = f->c->f32;
+  cg_epi ep;
+  cg_epi_init(f, &ep, 1, -1);
   cg_loop ln, lg, lo, lh, lw, lc, lkh, lkw;
   LLVMValueRef ni = cg_for_begin(f, &ln, 0, nb, 1);
   LLVMValueRef gi = cg_for_begin(f, &lg, 0, group, 1);
   LLVMValueRef ocg = cg_for_begin(f, &lo, 0, cout_g, 1);
   LLVMValueRef oc = cg_affine(f, ocg, gi, cout_g);
-  LLVMValueRef bias = f->in[2] ? cg_load(f, f32, f->in[2], oc) : cg_f32(f, 0);
+  LLVMValueRef bias = conv_bias(f) ? cg_load(f, f32, conv_bias(f), oc) : cg_f32(f, 0);
   LLVMValueRef yplane = cg_affine(f, NULL, cg_affine(f, oc, ni, cout_g * group),
                                   g.out[0] * g.out[1]);
   LLVMValueRef oh = cg_for_begin(f, &lh, 0, g.out[0], 1);
@@ -248,7 +279,8 @@ static bool emit_conv_transpose(cg_fn *f) {
   cg_for_end(f, &lkh);
   cg_for_end(f, &lc);
   LLVMValueRef yi = cg_affine(f, cg_affine(f, yplane, oh, g.out[1]), ow, 1);
-  cg_store(f, LLVMBuildLoad2(f->b, f32, acc, ""), f->out[0], yi);
+  LLVMValueRef v = LLVMBuildLoad2(f->b, f32, acc, "");
+  cg_store(f, cg_epi_apply(f, &ep, v, yi, oc, NULL, 1), f->out[0], yi);
   cg_for_end(f, &lw);
   cg_for_end(f, &lh);
   cg_for_end(f, &lo);
@@ -257,5 +289,205 @@ static bool emit_conv_transpose(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_conv_transpose = {"conv_transpose", 0, 0, NULL,
+const cg_emitter cg_emit_conv_transpose = {"conv_transpose", 0, 0,
+                                           prepare_epi_key,
                                            emit_conv_transpose, NULL};
+
+/* ------------------------------------------- Conv on the micro-kernel */
+
+/* How a GEMM-based Conv is cut: K = Cin_g*kh*kw; im2col works on chunks
+ * of `rows` output rows (the last chunk has rows_last), N = rows * Wo. */
+typedef struct conv_gemm {
+  conv_shape cs;
+  bool pointwise;
+  int64_t k, rows, rows_last, chunks, plane_floats, cols_floats;
+  cg_gemm_plan plan;
+} conv_gemm;
+
+static bool is_pointwise(const conv_shape *cs) {
+  const cg_geom *g = &cs->g;
+  return g->k[0] == 1 && g->k[1] == 1 && g->s[0] == 1 && g->s[1] == 1 &&
+         !cs->padded;
+}
+
+/* Column buffer budget: it is written then read once per group, so it
+ * should stay in a 1 MiB L2 next to the weights' panels. */
+#define COLS_BUDGET (640 * 1024)
+
+static bool conv_gemm_get(const dlc_node *n, const cg_target *t,
+                          conv_gemm *cg) {
+  if (!conv_shape_get(n, &cg->cs))
+    return false;
+  const conv_shape *cs = &cg->cs;
+  const cg_geom *g = &cs->g;
+  cg->pointwise = is_pointwise(cs);
+  cg->k = cs->cin_g * g->k[0] * g->k[1];
+  int64_t ho = g->out[0], wo = g->out[1], row_bytes = cg->k * wo * 4;
+  cg->rows = ho;
+  if (!cg->pointwise && row_bytes * ho > COLS_BUDGET * 3 / 2) {
+    cg->rows = COLS_BUDGET / row_bytes;
+    cg->rows = cg->rows < 1 ? 1 : cg->rows > ho ? ho : cg->rows;
+  }
+  cg->chunks = ho / cg->rows;
+  cg->rows_last = ho % cg->rows;
+  cg->plane_floats = cs->padded ? (cs->cin * cs->ph * cs->pw + 15) / 16 * 16 : 0;
+  cg->cols_floats = cg->pointwise ? 0 : cg->k * cg->rows * wo;
+  int64_t ncols = cg->pointwise ? g->in[0] * g->in[1] : cg->rows * wo;
+  if (t)
+    cg_gemm_plan_choose(t, cs->cout_g, ncols, cg->k, &cg->plan);
+  return true;
+}
+
+static int64_t conv_gemm_scratch(const dlc_node *n) {
+  conv_gemm cg;
+  if (!conv_gemm_get(n, NULL, &cg))
+    return 0;
+  return (cg.plane_floats + cg.cols_floats) * 4;
+}
+
+/* Weights W (Cout, Cin_g*kh*kw) packed per group as A panels. */
+static bool prepare_conv_gemm(cg_ctx *c, const dlc_node *n, cg_call *call) {
+  conv_gemm cg;
+  if (!conv_gemm_get(n, c->t, &cg))
+    return false;
+  const float *w = n->inputs[1]->type.data;
+  int64_t per = cg_pack_a_floats(cg.cs.cout_g, cg.k, cg.plan.mr);
+  float *blob = malloc((size_t)(per * cg.cs.group) * sizeof *blob + 4);
+  DLC_ASSERT(blob);
+  for (int64_t gi = 0; gi < cg.cs.group; gi++) {
+    int64_t cnt;
+    float *p = cg_pack_a(w + gi * cg.cs.cout_g * cg.k, cg.cs.cout_g, cg.k,
+                         cg.k, 1, cg.plan.mr, &cnt);
+    memcpy(blob + gi * per, p, (size_t)cnt * sizeof *p);
+    free(p);
+  }
+  call->owned[call->n_owned++] = blob;
+  call->extra[call->n_extra++] =
+      (cg_blob){blob, (size_t)(per * cg.cs.group) * sizeof *blob};
+  snprintf(call->key_extra, sizeof call->key_extra, "%s mr%d nv%d kc%lld r%lld",
+           cg.pointwise ? "pointwise" : "im2col", cg.plan.mr, cg.plan.nv,
+           (long long)cg.plan.kc, (long long)cg.rows);
+  cg_epi_key(n, call->key_extra, sizeof call->key_extra);
+  return true;
+}
+
+/* Bias and epilogue of one finished vector of the GEMM's Y. */
+typedef struct conv_post_ud {
+  cg_epi ep;
+  LLVMValueRef bias;  /* NULL: none */
+  LLVMValueRef oc0;   /* first output channel of the group */
+  LLVMValueRef yflat; /* flat output offset of the GEMM's Y[0][0] */
+  int64_t ldy;
+} conv_post_ud;
+
+static LLVMValueRef conv_post(cg_fn *f, const void *ud, LLVMValueRef acc,
+                              LLVMValueRef m, LLVMValueRef n, int valid) {
+  const conv_post_ud *u = ud;
+  LLVMValueRef ch = LLVMBuildAdd(f->b, u->oc0, m, "");
+  if (u->bias)
+    acc = LLVMBuildFAdd(
+        f->b, acc,
+        cg_splat(f, cg_load(f, f->c->f32, u->bias, ch), LLVMTypeOf(acc)), "");
+  if (!u->ep.e)
+    return acc;
+  LLVMValueRef yoff = LLVMBuildAdd(f->b, cg_affine(f, u->yflat, m, u->ldy), n, "");
+  return cg_epi_apply(f, &u->ep, acc, yoff, ch, NULL, valid);
+}
+
+/* Gathers output rows [oh0, oh0 + rows) of group gi into the column
+ * buffer: cols[(ic*kh + i)*kw + j][r*Wo + ow] =
+ * plane[gi*Cin_g + ic][(oh0 + r)*sh + i*dh][ow*sw + j*dw]. */
+static void im2col(cg_fn *f, const conv_gemm *cg, LLVMValueRef plane,
+                   LLVMValueRef cols, LLVMValueRef gi, LLVMValueRef oh0,
+                   int64_t rows) {
+  const conv_shape *cs = &cg->cs;
+  const cg_geom *g = &cs->g;
+  int64_t wo = g->out[1], ncols = rows * wo;
+  cg_loop lc, li, lj;
+  LLVMValueRef ic = cg_for_begin(f, &lc, 0, cs->cin_g, 1);
+  LLVMValueRef i = cg_for_begin(f, &li, 0, g->k[0], 1);
+  LLVMValueRef j = cg_for_begin(f, &lj, 0, g->k[1], 1);
+  LLVMValueRef kidx = cg_affine(f, cg_affine(f, j, i, g->k[1]), ic,
+                                g->k[0] * g->k[1]);
+  LLVMValueRef dst = cg_gep(f, cols, cg_affine(f, NULL, kidx, ncols));
+  LLVMValueRef ch = LLVMBuildAdd(f->b, cg_affine(f, NULL, gi, cs->cin_g), ic, "");
+  LLVMValueRef src = cg_affine(f, NULL, ch, cs->ph * cs->pw);
+  src = cg_affine(f, src, oh0, g->s[0] * cs->pw);
+  src = cg_affine(f, src, i, g->d[0] * cs->pw);
+  src = cg_affine(f, src, j, g->d[1]);
+  int64_t dims[2] = {rows, wo}, is[2] = {g->s[0] * cs->pw, g->s[1]};
+  int64_t os[2] = {wo, 1};
+  cg_emit_strided_copy(f, 2, dims, cg_gep(f, plane, src), 0, is, dst, 0, os);
+  cg_for_end(f, &lj);
+  cg_for_end(f, &li);
+  cg_for_end(f, &lc);
+}
+
+/* One GEMM over output rows [oh0, oh0 + rows) of image ni, group gi. */
+static void conv_chunk(cg_fn *f, const conv_gemm *cg, conv_post_ud *u,
+                       LLVMValueRef plane, LLVMValueRef ni, LLVMValueRef gi,
+                       LLVMValueRef oh0, int64_t rows) {
+  const conv_shape *cs = &cg->cs;
+  const cg_geom *g = &cs->g;
+  int64_t howo = g->out[0] * g->out[1], wo = g->out[1];
+  /* pointwise: rows == Ho and Wo == W, so rows * wo is the whole plane */
+  cg_gemm gm = {.m = cs->cout_g, .n = rows * wo, .k = cg->k, .ldy = howo,
+                .post = conv_post, .ud = u, .plan = cg->plan};
+  gm.a = (cg_gemm_operand){
+      cg_gep(f, f->extra[0],
+             cg_affine(f, NULL, gi, cg_pack_a_floats(cs->cout_g, cg->k,
+                                                     cg->plan.mr))),
+      true, 0, 0};
+  if (cg->pointwise) {
+    LLVMValueRef xo = cg_affine(f, cg_affine(f, NULL, ni, cs->cin), gi, cs->cin_g);
+    gm.b = (cg_gemm_operand){cg_gep(f, f->in[0], cg_affine(f, NULL, xo, howo)),
+                             false, howo, 1};
+  } else {
+    LLVMValueRef cols = cg_gep(f, f->scratch, cg_i64(f, cg->plane_floats));
+    im2col(f, cg, plane, cols, gi, oh0, rows);
+    gm.b = (cg_gemm_operand){cols, false, rows * wo, 1};
+  }
+  LLVMValueRef yc = cg_affine(f, u->oc0, ni, cs->cout);
+  u->yflat = cg_affine(f, cg_affine(f, NULL, yc, howo), oh0, wo);
+  gm.y = cg_gep(f, f->out[0], u->yflat);
+  cg_gemm_emit(f, &gm);
+}
+
+static bool emit_conv_gemm(cg_fn *f) {
+  conv_gemm cg;
+  if (!conv_gemm_get(f->node, f->c->t, &cg))
+    return false;
+  const conv_shape *cs = &cg.cs;
+  conv_post_ud u = {.bias = conv_bias(f), .ldy = cs->g.out[0] * cs->g.out[1]};
+  cg_epi_init(f, &u.ep, 1, -1);
+  cg_loop ln, lg, lr;
+  LLVMValueRef ni = cg_for_begin(f, &ln, 0, cs->n, 1);
+  LLVMValueRef plane = NULL;
+  if (!cg.pointwise)
+    plane = conv_plane(f, cs, ni);
+  LLVMValueRef gi = cg_for_begin(f, &lg, 0, cs->group, 1);
+  u.oc0 = cg_affine(f, cg_i64(f, 0), gi, cs->cout_g);
+  if (cg.pointwise) {
+    conv_chunk(f, &cg, &u, plane, ni, gi, cg_i64(f, 0), cg.rows);
+  } else {
+    if (cg.chunks > 0) {
+      LLVMValueRef c = cg_for_begin(f, &lr, 0, cg.chunks, 1);
+      conv_chunk(f, &cg, &u, plane, ni, gi, cg_affine(f, NULL, c, cg.rows),
+                 cg.rows);
+      cg_for_end(f, &lr);
+    }
+    if (cg.rows_last > 0)
+      conv_chunk(f, &cg, &u, plane, ni, gi, cg_i64(f, cg.chunks * cg.rows),
+                 cg.rows_last);
+  }
+  cg_for_end(f, &lg);
+  cg_for_end(f, &ln);
+  return true;
+}
+
+const cg_emitter cg_emit_conv_pointwise = {"conv_pointwise", 0, 0x2,
+                                           prepare_conv_gemm, emit_conv_gemm,
+                                           conv_gemm_scratch};
+const cg_emitter cg_emit_conv_im2col = {"conv_im2col", 0, 0x2,
+                                        prepare_conv_gemm, emit_conv_gemm,
+                                        conv_gemm_scratch};

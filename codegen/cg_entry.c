@@ -7,7 +7,13 @@
  *
  * The entry functions are compiled for the baseline of the architecture, so
  * that the argument and CPU checks run on any CPU and return DLCRT_ERR_CPU
- * instead of faulting; the body (and every kernel) uses the chosen CPU. */
+ * instead of faulting; the body (and every kernel) uses the chosen CPU.
+ *
+ * run_batch does the checks, then calls the body once (fixed shapes) or, for
+ * a batch-separable model with a symbolic batch (cg_batch.c), once per item
+ * with pointers advanced by the item's per-item element counts; run is
+ * run_batch(1). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +24,8 @@ int cg_abi_shape(const cg_ctx *c, const dlc_value *v, bool input,
                  int64_t *dims) {
   for (int k = 0; k < v->type.rank; k++)
     dims[k] = v->type.dims[k];
-  if (c->batched && v->type.rank > 0 && (!input || v->sym[0]))
+  (void)input;
+  if (c->batched && v->type.rank > 0 && c->batch_dep[v->id])
     dims[0] = -1;
   return v->type.rank;
 }
@@ -79,13 +86,11 @@ static void check_pointers(cg_ctx *c, LLVMBuilderRef b, LLVMValueRef fn,
   }
 }
 
-static LLVMValueRef build_run(cg_ctx *c, LLVMValueRef body) {
-  LLVMTypeRef params[3] = {c->ptr, c->ptr, c->ptr};
-  LLVMValueRef fn = add_fn(c, "run", c->i32, params, 3);
-  LLVMBuilderRef b = LLVMCreateBuilderInContext(c->llc);
-  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c->llc, fn, "entry"));
-  LLVMValueRef in = LLVMGetParam(fn, 0), out = LLVMGetParam(fn, 1),
-               ws = LLVMGetParam(fn, 2);
+/* The checks every run performs before touching data: pointers, workspace
+ * alignment, CPU features. */
+static void check_arguments(cg_ctx *c, LLVMBuilderRef b, LLVMValueRef fn,
+                            LLVMValueRef in, LLVMValueRef out,
+                            LLVMValueRef ws) {
   check_pointers(c, b, fn, in, c->g->inputs.n);
   check_pointers(c, b, fn, out, c->g->outputs.n);
   if (c->plan.workspace_size > 0) {
@@ -105,32 +110,120 @@ static LLVMValueRef build_run(cg_ctx *c, LLVMValueRef body) {
     LLVMValueRef has = LLVMBuildCall2(b, cty, chk, &mask, 1, "");
     fail_if(c, b, fn, LLVMBuildIsNull(b, has, ""), DLCRT_ERR_CPU);
   }
-  LLVMValueRef args[3] = {in, out, ws};
-  LLVMBuildCall2(b, LLVMGlobalGetValueType(body), body, args, 3, "");
-  LLVMBuildRet(b, LLVMConstInt(c->i32, DLCRT_OK, 0));
-  LLVMDisposeBuilder(b);
-  return fn;
 }
 
-/* Fixed-shape models accept only n == 1. */
-static LLVMValueRef build_run_batch(cg_ctx *c, LLVMValueRef run) {
+/* Largest batch whose buffers' element offsets fit in int64. */
+static int64_t max_batch(const cg_ctx *c) {
+  int64_t most = 1;
+  for (size_t i = 0; i < c->g->values.n; i++) {
+    const dlc_value *v = c->g->values.items[i];
+    if (c->batch_dep[i] && (v->kind == DLC_VALUE_INPUT || v->is_output)) {
+      int64_t e = cg_numel(&v->type);
+      most = e > most ? e : most;
+    }
+  }
+  return INT64_MAX / 4 / most;
+}
+
+/* Fills arr[0..count) with base[k] + b * (per-item elements) for the buffers
+ * that scale with the batch, base[k] for the others. */
+static void slice_pointers(cg_ctx *c, LLVMBuilderRef b, LLVMValueRef arr,
+                           LLVMValueRef base, LLVMValueRef item,
+                           dlc_value *const *vals, size_t count) {
+  for (size_t k = 0; k < count; k++) {
+    LLVMValueRef idx = LLVMConstInt(c->i64, k, 0);
+    LLVMValueRef p = LLVMBuildLoad2(
+        b, c->ptr, LLVMBuildInBoundsGEP2(b, c->ptr, base, &idx, 1, ""), "");
+    if (c->batch_dep[vals[k]->id]) {
+      LLVMValueRef off = LLVMBuildMul(
+          b, item,
+          LLVMConstInt(c->i64, (unsigned long long)cg_numel(&vals[k]->type), 0),
+          "");
+      p = LLVMBuildInBoundsGEP2(b, c->f32, p, &off, 1, "");
+    }
+    LLVMBuildStore(b, p, LLVMBuildInBoundsGEP2(b, c->ptr, arr, &idx, 1, ""));
+  }
+}
+
+/* for (item = 0; item < n; item++) body(item's slices, ws): the batch-1 body
+ * reuses the one workspace, so items run one after the other. */
+static void build_batch_loop(cg_ctx *c, LLVMBuilderRef b, LLVMValueRef fn,
+                             LLVMValueRef body, LLVMValueRef n) {
+  const dlc_graph *g = c->g;
+  LLVMValueRef in_arr = LLVMBuildArrayAlloca(
+      b, c->ptr, LLVMConstInt(c->i64, g->inputs.n + 1, 0), "in");
+  LLVMValueRef out_arr = LLVMBuildArrayAlloca(
+      b, c->ptr, LLVMConstInt(c->i64, g->outputs.n + 1, 0), "out");
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
+  LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(c->llc, fn, "item");
+  LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c->llc, fn, "done");
+  LLVMBuildBr(b, loop);
+  LLVMPositionBuilderAtEnd(b, loop);
+  LLVMValueRef item = LLVMBuildPhi(b, c->i64, "i");
+  slice_pointers(c, b, in_arr, LLVMGetParam(fn, 1), item, g->inputs.items,
+                 g->inputs.n);
+  slice_pointers(c, b, out_arr, LLVMGetParam(fn, 2), item, g->outputs.items,
+                 g->outputs.n);
+  LLVMValueRef args[3] = {in_arr, out_arr, LLVMGetParam(fn, 3)};
+  LLVMBuildCall2(b, LLVMGlobalGetValueType(body), body, args, 3, "");
+  LLVMValueRef next = LLVMBuildAdd(b, item, LLVMConstInt(c->i64, 1, 0), "");
+  LLVMValueRef zero = LLVMConstInt(c->i64, 0, 0);
+  LLVMAddIncoming(item, &zero, &pre, 1);
+  LLVMAddIncoming(item, &next, &loop, 1);
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, next, n, ""), loop, done);
+  LLVMPositionBuilderAtEnd(b, done);
+}
+
+/* PREFIX_run_batch(n, in, out, ws): fixed-shape models accept only n == 1;
+ * batched ones any 1 <= n <= max_batch. */
+static LLVMValueRef build_run_batch(cg_ctx *c, LLVMValueRef body) {
   LLVMTypeRef params[4] = {c->i64, c->ptr, c->ptr, c->ptr};
   LLVMValueRef fn = add_fn(c, "run_batch", c->i32, params, 4);
   LLVMBuilderRef b = LLVMCreateBuilderInContext(c->llc);
   LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c->llc, fn, "entry"));
   LLVMValueRef n = LLVMGetParam(fn, 0);
-  fail_if(c, b, fn,
-          LLVMBuildICmp(b, LLVMIntNE, n, LLVMConstInt(c->i64, 1, 0), ""),
-          DLCRT_ERR_BATCH);
-  LLVMValueRef args[3] = {LLVMGetParam(fn, 1), LLVMGetParam(fn, 2),
-                          LLVMGetParam(fn, 3)};
-  LLVMValueRef st =
-      LLVMBuildCall2(b, LLVMGlobalGetValueType(run), run, args, 3, "");
+  LLVMValueRef in = LLVMGetParam(fn, 1), out = LLVMGetParam(fn, 2),
+               ws = LLVMGetParam(fn, 3);
+  if (c->batched) {
+    fail_if(c, b, fn, LLVMBuildICmp(b, LLVMIntSLT, n, LLVMConstInt(c->i64, 1, 0),
+                                    ""), DLCRT_ERR_BATCH);
+    fail_if(c, b, fn, LLVMBuildICmp(b, LLVMIntSGT, n,
+                                    LLVMConstInt(c->i64, (unsigned long long)
+                                                 max_batch(c), 0), ""),
+            DLCRT_ERR_BATCH);
+  } else {
+    fail_if(c, b, fn,
+            LLVMBuildICmp(b, LLVMIntNE, n, LLVMConstInt(c->i64, 1, 0), ""),
+            DLCRT_ERR_BATCH);
+  }
+  check_arguments(c, b, fn, in, out, ws);
+  if (c->batched) {
+    build_batch_loop(c, b, fn, body, n);
+  } else {
+    LLVMValueRef args[3] = {in, out, ws};
+    LLVMBuildCall2(b, LLVMGlobalGetValueType(body), body, args, 3, "");
+  }
+  LLVMBuildRet(b, LLVMConstInt(c->i32, DLCRT_OK, 0));
+  LLVMDisposeBuilder(b);
+  return fn;
+}
+
+/* PREFIX_run(in, out, ws) == PREFIX_run_batch(1, in, out, ws). */
+static LLVMValueRef build_run(cg_ctx *c, LLVMValueRef run_batch) {
+  LLVMTypeRef params[3] = {c->ptr, c->ptr, c->ptr};
+  LLVMValueRef fn = add_fn(c, "run", c->i32, params, 3);
+  LLVMBuilderRef b = LLVMCreateBuilderInContext(c->llc);
+  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c->llc, fn, "entry"));
+  LLVMValueRef args[4] = {LLVMConstInt(c->i64, 1, 0), LLVMGetParam(fn, 0),
+                          LLVMGetParam(fn, 1), LLVMGetParam(fn, 2)};
+  LLVMValueRef st = LLVMBuildCall2(b, LLVMGlobalGetValueType(run_batch),
+                                   run_batch, args, 4, "");
   LLVMBuildRet(b, st);
   LLVMDisposeBuilder(b);
   return fn;
 }
 
+/* The batch-1 workspace serves every batch size (items run in turn). */
 static LLVMValueRef build_workspace_size(cg_ctx *c) {
   LLVMValueRef fn = add_fn(c, "workspace_size", c->i64, &c->i64, 1);
   LLVMBuilderRef b = LLVMCreateBuilderInContext(c->llc);
@@ -235,8 +328,8 @@ static void build_descriptor(cg_ctx *c, LLVMValueRef run, LLVMValueRef batch,
 }
 
 void cg_build_entries(cg_ctx *c, LLVMValueRef body) {
-  LLVMValueRef run = build_run(c, body);
-  LLVMValueRef batch = build_run_batch(c, run);
+  LLVMValueRef batch = build_run_batch(c, body);
+  LLVMValueRef run = build_run(c, batch);
   LLVMValueRef wsfn = build_workspace_size(c);
   build_status_message(c);
   build_descriptor(c, run, batch, wsfn);

@@ -6,6 +6,7 @@
  * constant transposed B (nn.Linear's weight, transB = 1) is transposed once
  * at compile time so that the core reads it row-major. The tiling pass will
  * add register blocking (MR x NR) and packing. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,7 +142,8 @@ static bool emit_matmul(cg_fn *f) {
   p.sbn = 1;
   /* Batch dims of Y: all but the trailing matrix dims that survive. */
   int yb = y->rank - (a->rank >= 2) - (b->rank >= 2);
-  int64_t bdims[DLC_MAX_RANK], sa[DLC_MAX_RANK], sb[DLC_MAX_RANK];
+  int64_t bdims[DLC_MAX_RANK] = {0}, sa[DLC_MAX_RANK] = {0},
+          sb[DLC_MAX_RANK] = {0};
   int ab = a->rank > 2 ? a->rank - 2 : 0, bb = b->rank > 2 ? b->rank - 2 : 0;
   int64_t astep = p.m * p.k, bstep = p.k * p.n;
   for (int i = yb - 1; i >= 0; i--) {
@@ -178,3 +180,248 @@ const cg_emitter cg_emit_gemm_packed = {"gemm_packed", 0, 0x2,
                                         prepare_gemm_packed, emit_gemm_packed,
                                         NULL};
 const cg_emitter cg_emit_matmul = {"matmul", 0, 0, NULL, emit_matmul, NULL};
+
+/* ------------------------------------------ on the micro-kernel (mk) */
+
+/* Gemm: Y (M x N) = alpha * A' B' + beta * C, A' = transA ? A^T : A
+ * broadcast from A in place (strided), B' vectors: a constant B is packed
+ * at compile time into the micro-kernel's panels (either transB); a run-time
+ * B is read in place when its rows run along N, else transposed into
+ * scratch first. MatMul: per batch item a GEMM, constant B packed per
+ * distinct batch matrix. */
+
+void cg_gemm_epi_axes(const dlc_node *n, int *row_axis, int *lane_axis) {
+  if (n->op == DLC_OP_GEMM) {
+    *row_axis = 0;
+    *lane_axis = 1;
+    return;
+  }
+  int yr = n->outputs[0]->type.rank;
+  int ar = n->inputs[0]->type.rank, br = n->inputs[1]->type.rank;
+  *lane_axis = br >= 2 ? yr - 1 : -1;
+  *row_axis = ar >= 2 ? (br >= 2 ? yr - 2 : yr - 1) : -1;
+}
+
+typedef struct mk_post_ud {
+  cg_epi ep;
+  LLVMValueRef c; /* Gemm's addend or NULL */
+  int64_t scm, scn;
+  double alpha, beta;
+  LLVMValueRef yflat; /* flat output offset of the GEMM's Y[0][0] */
+  int64_t ldy;
+} mk_post_ud;
+
+static LLVMValueRef mk_post(cg_fn *f, const void *ud, LLVMValueRef acc,
+                            LLVMValueRef m, LLVMValueRef n, int valid) {
+  const mk_post_ud *u = ud;
+  LLVMTypeRef ty = LLVMTypeOf(acc);
+  if (u->alpha != 1.0)
+    acc = LLVMBuildFMul(f->b, acc, cg_fconst(f, ty, u->alpha), "");
+  if (u->c && u->beta != 0.0) {
+    LLVMValueRef at = cg_affine(f, cg_affine(f, cg_i64(f, 0), m, u->scm), n,
+                                u->scn);
+    LLVMValueRef cv = u->scn == 0
+                          ? cg_splat(f, cg_load(f, f->c->f32, u->c, at), ty)
+                          : cg_load_n(f, ty, u->c, at, valid);
+    if (u->beta != 1.0)
+      cv = LLVMBuildFMul(f->b, cv, cg_fconst(f, ty, u->beta), "");
+    acc = LLVMBuildFAdd(f->b, acc, cv, "");
+  }
+  if (!u->ep.e)
+    return acc;
+  LLVMValueRef yoff = LLVMBuildAdd(f->b, cg_affine(f, u->yflat, m, u->ldy), n, "");
+  return cg_epi_apply(f, &u->ep, acc, yoff, m, n, valid);
+}
+
+typedef struct gemm_dims {
+  int64_t m, n, k;
+  bool ta, tb, b_const, c_present;
+} gemm_dims;
+
+static void gemm_dims_get(const dlc_node *n, gemm_dims *d) {
+  const dlc_tensor *a = &n->inputs[0]->type;
+  d->ta = dlc_node_get_int(n, "transA");
+  d->tb = dlc_node_get_int(n, "transB");
+  d->m = d->ta ? a->dims[1] : a->dims[0];
+  d->k = d->ta ? a->dims[0] : a->dims[1];
+  d->n = n->outputs[0]->type.dims[1];
+  d->b_const = n->inputs[1]->type.data != NULL;
+  d->c_present = dlc_node_op_inputs(n) > 2 && n->inputs[2];
+}
+
+static bool prepare_gemm_mk(cg_ctx *c, const dlc_node *n, cg_call *call) {
+  gemm_dims d;
+  gemm_dims_get(n, &d);
+  cg_gemm_plan p;
+  cg_gemm_plan_choose(c->t, d.m, d.n, d.k, &p);
+  snprintf(call->key_extra, sizeof call->key_extra, "mk mr%d nv%d kc%lld",
+           p.mr, p.nv, (long long)p.kc);
+  cg_epi_key(n, call->key_extra, sizeof call->key_extra);
+  return true;
+}
+
+/* Constant B (K x N, or N x K with transB) packed into panels. */
+static bool prepare_gemm_mk_packed(cg_ctx *c, const dlc_node *n,
+                                   cg_call *call) {
+  prepare_gemm_mk(c, n, call);
+  gemm_dims d;
+  gemm_dims_get(n, &d);
+  cg_gemm_plan p;
+  cg_gemm_plan_choose(c->t, d.m, d.n, d.k, &p);
+  int64_t cnt;
+  float *blob = cg_pack_b(n->inputs[1]->type.data, d.k, d.n, d.tb ? 1 : d.n,
+                          d.tb ? d.k : 1, p.nv * c->t->vl, &cnt);
+  call->owned[call->n_owned++] = blob;
+  call->extra[call->n_extra++] = (cg_blob){blob, (size_t)cnt * sizeof *blob};
+  return true;
+}
+
+static int64_t gemm_mk_scratch(const dlc_node *n) {
+  gemm_dims d;
+  gemm_dims_get(n, &d);
+  return d.tb && !d.b_const ? d.k * d.n * 4 : 0;
+}
+
+static bool emit_gemm_mk(cg_fn *f) {
+  const dlc_node *n = f->node;
+  gemm_dims d;
+  gemm_dims_get(n, &d);
+  mk_post_ud u = {.alpha = dlc_node_get_float(n, "alpha"),
+                  .beta = dlc_node_get_float(n, "beta"),
+                  .yflat = cg_i64(f, 0), .ldy = d.n};
+  cg_epi_init(f, &u.ep, 0, 1);
+  if (d.c_present) {
+    mm tmp = {0};
+    gemm_addend(&n->inputs[2]->type, &tmp);
+    u.c = f->in[2];
+    u.scm = tmp.scm;
+    u.scn = tmp.scn;
+  }
+  cg_gemm g = {.m = d.m, .n = d.n, .k = d.k, .y = f->out[0], .ldy = d.n,
+               .post = mk_post, .ud = &u};
+  cg_gemm_plan_choose(f->c->t, d.m, d.n, d.k, &g.plan);
+  g.a = (cg_gemm_operand){f->in[0], false, d.ta ? 1 : d.k, d.ta ? d.m : 1};
+  if (d.b_const) {
+    g.b = (cg_gemm_operand){f->extra[0], true, 0, 0};
+  } else if (d.tb) {
+    /* B (N x K) -> scratch (K x N) */
+    int64_t dims[2] = {d.k, d.n}, is[2] = {1, d.k}, os[2] = {d.n, 1};
+    cg_emit_strided_copy(f, 2, dims, f->in[1], 0, is, f->scratch, 0, os);
+    g.b = (cg_gemm_operand){f->scratch, false, d.n, 1};
+  } else {
+    g.b = (cg_gemm_operand){f->in[1], false, d.n, 1};
+  }
+  cg_gemm_emit(f, &g);
+  return true;
+}
+
+const cg_emitter cg_emit_gemm_mk = {"gemm_mk", 0, 0, prepare_gemm_mk,
+                                    emit_gemm_mk, gemm_mk_scratch};
+const cg_emitter cg_emit_gemm_mk_packed = {"gemm_mk_packed", 0, 0x2,
+                                           prepare_gemm_mk_packed,
+                                           emit_gemm_mk, NULL};
+
+/* MatMul shapes: Y batch dims and per-operand batch strides (elements). */
+typedef struct matmul_dims {
+  int64_t m, n, k;
+  int yb;
+  int64_t bdims[DLC_MAX_RANK], sa[DLC_MAX_RANK], sb[DLC_MAX_RANK];
+  int64_t b_mats; /* distinct B matrices */
+} matmul_dims;
+
+static void matmul_dims_get(const dlc_node *n, matmul_dims *d) {
+  const dlc_tensor *a = &n->inputs[0]->type, *b = &n->inputs[1]->type;
+  const dlc_tensor *y = &n->outputs[0]->type;
+  d->k = a->dims[a->rank - 1];
+  d->m = a->rank >= 2 ? a->dims[a->rank - 2] : 1;
+  d->n = b->rank >= 2 ? b->dims[b->rank - 1] : 1;
+  d->yb = y->rank - (a->rank >= 2) - (b->rank >= 2);
+  int ab = a->rank > 2 ? a->rank - 2 : 0, bb = b->rank > 2 ? b->rank - 2 : 0;
+  int64_t astep = d->m * d->k, bstep = d->k * d->n;
+  for (int i = d->yb - 1; i >= 0; i--) {
+    d->bdims[i] = y->dims[i];
+    int ia = i - (d->yb - ab), ib = i - (d->yb - bb);
+    d->sa[i] = ia >= 0 && a->dims[ia] != 1 ? astep : 0;
+    d->sb[i] = ib >= 0 && b->dims[ib] != 1 ? bstep : 0;
+    if (ia >= 0)
+      astep *= a->dims[ia];
+    if (ib >= 0)
+      bstep *= b->dims[ib];
+  }
+  d->b_mats = bstep / (d->k * d->n);
+}
+
+static bool prepare_matmul_mk(cg_ctx *c, const dlc_node *n, cg_call *call) {
+  matmul_dims d;
+  matmul_dims_get(n, &d);
+  cg_gemm_plan p;
+  cg_gemm_plan_choose(c->t, d.m, d.n, d.k, &p);
+  snprintf(call->key_extra, sizeof call->key_extra, "mk mr%d nv%d kc%lld",
+           p.mr, p.nv, (long long)p.kc);
+  cg_epi_key(n, call->key_extra, sizeof call->key_extra);
+  return true;
+}
+
+static bool prepare_matmul_mk_packed(cg_ctx *c, const dlc_node *n,
+                                     cg_call *call) {
+  prepare_matmul_mk(c, n, call);
+  matmul_dims d;
+  matmul_dims_get(n, &d);
+  cg_gemm_plan p;
+  cg_gemm_plan_choose(c->t, d.m, d.n, d.k, &p);
+  int nc = p.nv * c->t->vl;
+  int64_t per = cg_pack_b_floats(d.k, d.n, nc);
+  float *blob = malloc((size_t)(per * d.b_mats) * sizeof *blob + 4);
+  DLC_ASSERT(blob);
+  const float *b = n->inputs[1]->type.data;
+  for (int64_t i = 0; i < d.b_mats; i++) {
+    int64_t cnt;
+    float *pk = cg_pack_b(b + i * d.k * d.n, d.k, d.n, d.n, 1, nc, &cnt);
+    memcpy(blob + i * per, pk, (size_t)cnt * sizeof *pk);
+    free(pk);
+  }
+  call->owned[call->n_owned++] = blob;
+  call->extra[call->n_extra++] =
+      (cg_blob){blob, (size_t)(per * d.b_mats) * sizeof *blob};
+  return true;
+}
+
+static bool emit_matmul_mk(cg_fn *f) {
+  const dlc_node *n = f->node;
+  matmul_dims d;
+  matmul_dims_get(n, &d);
+  bool packed = n->inputs[1]->type.data != NULL && f->extra[0];
+  int row, lane;
+  cg_gemm_epi_axes(n, &row, &lane);
+  mk_post_ud u = {.alpha = 1.0, .ldy = d.n};
+  cg_epi_init(f, &u.ep, row, lane);
+  cg_gemm g = {.m = d.m, .n = d.n, .k = d.k, .ldy = d.n, .post = mk_post,
+               .ud = &u};
+  cg_gemm_plan_choose(f->c->t, d.m, d.n, d.k, &g.plan);
+  int64_t per = cg_pack_b_floats(d.k, d.n, g.plan.nv * f->c->t->vl);
+  LLVMValueRef idx[DLC_MAX_RANK];
+  cg_nest nest;
+  cg_nest_begin(f, &nest, d.yb, d.bdims, idx);
+  LLVMValueRef ao = cg_i64(f, 0), bo = cg_i64(f, 0), yo = cg_i64(f, 0);
+  int64_t ystep = d.m * d.n;
+  for (int i = d.yb - 1; i >= 0; i--) {
+    ao = cg_affine(f, ao, idx[i], d.sa[i]);
+    bo = cg_affine(f, bo, idx[i], packed ? d.sb[i] / (d.k * d.n) * per : d.sb[i]);
+    yo = cg_affine(f, yo, idx[i], ystep);
+    ystep *= d.bdims[i];
+  }
+  g.a = (cg_gemm_operand){cg_gep(f, f->in[0], ao), false, d.k, 1};
+  g.b = packed ? (cg_gemm_operand){cg_gep(f, f->extra[0], bo), true, 0, 0}
+               : (cg_gemm_operand){cg_gep(f, f->in[1], bo), false, d.n, 1};
+  u.yflat = yo;
+  g.y = cg_gep(f, f->out[0], yo);
+  cg_gemm_emit(f, &g);
+  cg_nest_end(f, &nest);
+  return true;
+}
+
+const cg_emitter cg_emit_matmul_mk = {"matmul_mk", 0, 0, prepare_matmul_mk,
+                                      emit_matmul_mk, NULL};
+const cg_emitter cg_emit_matmul_mk_packed = {"matmul_mk_packed", 0, 0x2,
+                                             prepare_matmul_mk_packed,
+                                             emit_matmul_mk, NULL};

@@ -1,6 +1,7 @@
 /* cg_load.c — a compiled model inside this process: compile to a temporary
  * shared object, dlopen it, and drive it through its exported descriptor,
- * exactly as an application loading models at run time would. */
+ * exactly as an application loading models at run time would. Batched
+ * models run whole batches through PREFIX_run_batch. */
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,30 +100,61 @@ int dlc_compiled_run_raw(dlc_compiled *m, const float *const *inputs,
   return m->model->run(inputs, outputs, m->workspace);
 }
 
+int dlc_compiled_run_batch_raw(dlc_compiled *m, int64_t n,
+                               const float *const *inputs,
+                               float *const *outputs) {
+  return m->model->run_batch(n, inputs, outputs, m->workspace);
+}
+
+/* Whether descriptor tensor t has the symbolic batch as its leading dim. */
+static bool batch_leading(const struct dlc_model_tensor *t) {
+  return t->rank > 0 && t->shape[0] == -1;
+}
+
+/* Checks the inputs against the declared types; a symbolic batch dim takes
+ * any size >= 1, the same for every input. Sets *batch (1 if none). */
 static bool check_inputs(const dlc_compiled *m, const dlc_tensor *in, int n,
-                         dlc_diag *d) {
+                         int64_t *batch, dlc_diag *d) {
   if (n != m->model->n_inputs) {
     dlc_diag_error(d, "", "the model takes %d inputs, not %d",
                    m->model->n_inputs, n);
     return false;
   }
+  *batch = -1;
   for (int i = 0; i < n; i++) {
-    const dlc_tensor *want = &m->g->inputs.items[i]->type;
-    if (in[i].dtype != DLC_DT_FLOAT32 || !dlc_tensor_same_shape(&in[i], want)) {
+    dlc_tensor want = m->g->inputs.items[i]->type;
+    bool sym = batch_leading(&m->model->inputs[i]);
+    if (sym && in[i].rank > 0) {
+      want.dims[0] = *batch < 0 ? in[i].dims[0] : *batch;
+      *batch = want.dims[0];
+    }
+    if (in[i].dtype != DLC_DT_FLOAT32 || !dlc_tensor_same_shape(&in[i], &want) ||
+        (sym && want.dims[0] < 1)) {
       char a[128], b[128];
       dlc_diag_error(d, "", "input '%s': got %s %s, the compiled model takes "
-                     "float32 %s", m->model->inputs[i].name,
+                     "float32 %s%s", m->model->inputs[i].name,
                      dlc_dtype_name(in[i].dtype), dlc_shape_str(&in[i], a, 128),
-                     dlc_shape_str(want, b, 128));
+                     dlc_shape_str(&want, b, 128),
+                     sym ? " (any leading batch size, the same for all)" : "");
       return false;
     }
   }
+  if (*batch < 0)
+    *batch = 1;
   return true;
+}
+
+static void free_outputs(dlc_tensor *outputs, int no) {
+  for (int j = 0; j < no; j++) {
+    free(outputs[j].data);
+    outputs[j].data = NULL;
+  }
 }
 
 dlc_status dlc_compiled_run(dlc_compiled *m, const dlc_tensor *inputs,
                             int n_inputs, dlc_tensor *outputs, dlc_diag *d) {
-  if (!check_inputs(m, inputs, n_inputs, d))
+  int64_t batch = 1;
+  if (!check_inputs(m, inputs, n_inputs, &batch, d))
     return DLC_ERR_INVALID;
   int no = m->model->n_outputs;
   const float **in = calloc((size_t)n_inputs + 1, sizeof *in);
@@ -132,20 +164,20 @@ dlc_status dlc_compiled_run(dlc_compiled *m, const dlc_tensor *inputs,
     in[i] = inputs[i].data;
   for (int j = 0; j < no; j++) {
     outputs[j] = m->g->outputs.items[j]->type;
+    outputs[j].data = NULL;
+    if (batch_leading(&m->model->outputs[j]))
+      outputs[j].dims[0] = batch;
     outputs[j].data = malloc(dlc_tensor_nbytes(&outputs[j]) + 4);
     DLC_ASSERT(outputs[j].data);
     out[j] = outputs[j].data;
   }
-  int st = m->model->run(in, out, m->workspace);
+  int st = m->model->run_batch(batch, in, out, m->workspace);
   free(in);
   free(out);
   if (st != DLCRT_OK) {
     dlc_diag_error(d, "", "the compiled model failed: %s",
                    dlcrt_status_message(st));
-    for (int j = 0; j < no; j++) {
-      free(outputs[j].data);
-      outputs[j].data = NULL;
-    }
+    free_outputs(outputs, no);
     return DLC_ERR_INVALID;
   }
   return DLC_OK;

@@ -250,6 +250,7 @@ static bool build_module(cg_ctx *c) {
 }
 
 static void ctx_free(cg_ctx *c) {
+  free(c->batch_dep);
   cg_kernels_free(c);
   cg_plan_free(&c->plan);
   free(c->value_global);
@@ -257,6 +258,16 @@ static void ctx_free(cg_ctx *c) {
     LLVMDisposeModule(c->mod);
   if (c->llc)
     LLVMContextDispose(c->llc);
+}
+
+bool dlc_codegen_batch_separable(const dlc_graph *g, dlc_diag *d) {
+  if (!cg_graph_has_batch_symbol(g))
+    return false;
+  bool *dep = calloc(g->values.n + 1, sizeof *dep), batched = false;
+  DLC_ASSERT(dep);
+  cg_batch_analyse(g, dep, d, &batched);
+  free(dep);
+  return batched;
 }
 
 dlc_status dlc_codegen_compile(const dlc_graph *g,
@@ -276,6 +287,12 @@ dlc_status dlc_codegen_compile(const dlc_graph *g,
   c.prefix = dlc_codegen_prefix(g, opt->prefix, prefix, sizeof prefix);
   if (!check_graph(&c))
     return DLC_ERR_UNSUPPORTED;
+  c.batch_dep = calloc(g->values.n + 1, sizeof *c.batch_dep);
+  DLC_ASSERT(c.batch_dep);
+  if (!opt->fixed_batch && !cg_batch_analyse(g, c.batch_dep, d, &c.batched)) {
+    free(c.batch_dep);
+    return DLC_ERR_INVALID;
+  }
   if (!cg_target_init(&t, opt, d)) {
     cg_target_free(&t);
     return DLC_ERR_INVALID;

@@ -1,12 +1,74 @@
 /* cg_select.c — the selection point: which emitter compiles a node.
  *
- * Today the choice depends on the operator only; the passes issue will let
- * choose_algorithm drive it (direct vs GEMM vs Winograd convolution, ...).
+ * The choice depends on the operator and, for Conv, Gemm and MatMul, on the
+ * shape (cg_select_conv): the register-blocked micro-kernel kinds by
+ * default, the first baseline kernels when DLC_CG_KIND=direct is set in the
+ * environment (kept so benchmarks can compare them side by side; nodes with
+ * a fused epilogue always take the new kinds). The choose_algorithm pass
+ * can later drive the same switch.
  * An operator or a use of it that no emitter handles yields NULL and a
  * reason, and the driver reports the node by name: never wrong code. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "codegen/cg.h"
+
+static bool force_direct(const dlc_node *n) {
+  const char *k = getenv("DLC_CG_KIND");
+  return !n->epilogue && k && strcmp(k, "direct") == 0;
+}
+
+static bool is_depthwise(const dlc_node *n) {
+  const dlc_tensor *x = &n->inputs[0]->type, *w = &n->inputs[1]->type;
+  int64_t group = dlc_node_get_int(n, "group");
+  return group > 1 && group == x->dims[1] && w->dims[0] == group &&
+         w->rank >= 3 && w->dims[2] * (w->rank == 4 ? w->dims[3] : 1) <= 64;
+}
+
+static bool is_pointwise(const dlc_node *n) {
+  const dlc_tensor *w = &n->inputs[1]->type;
+  for (int k = 2; k < w->rank; k++)
+    if (w->dims[k] != 1)
+      return false;
+  const int64_t *v = NULL;
+  int cnt = dlc_node_get_ints(n, "strides", &v);
+  for (int i = 0; i < cnt; i++)
+    if (v[i] != 1)
+      return false;
+  cnt = dlc_node_get_ints(n, "pads", &v);
+  for (int i = 0; i < cnt; i++)
+    if (v[i] != 0)
+      return false;
+  const char *ap = dlc_node_get_string(n, "auto_pad");
+  return !ap || strcmp(ap, "NOTSET") == 0 || strcmp(ap, "VALID") == 0 ||
+         strncmp(ap, "SAME", 4) == 0;
+}
+
+const cg_emitter *cg_select_conv(const dlc_node *n) {
+  if (force_direct(n))
+    return &cg_emit_conv;
+  if (is_depthwise(n))
+    return &cg_emit_conv_depthwise;
+  /* the GEMM kinds pack the weights at compile time */
+  if (!n->inputs[1]->type.data)
+    return &cg_emit_conv;
+  return is_pointwise(n) ? &cg_emit_conv_pointwise : &cg_emit_conv_im2col;
+}
+
+static const cg_emitter *select_gemm(const dlc_node *n) {
+  if (force_direct(n))
+    return dlc_node_get_int(n, "transB") && n->inputs[1]->type.data
+               ? &cg_emit_gemm_packed
+               : &cg_emit_gemm;
+  return n->inputs[1]->type.data ? &cg_emit_gemm_mk_packed : &cg_emit_gemm_mk;
+}
+
+static const cg_emitter *select_matmul(const dlc_node *n) {
+  if (force_direct(n))
+    return &cg_emit_matmul;
+  return n->inputs[1]->type.data ? &cg_emit_matmul_mk_packed
+                                 : &cg_emit_matmul_mk;
+}
 
 static const cg_emitter *by_op(const dlc_node *n, const char **why) {
   switch (n->op) {
@@ -38,13 +100,11 @@ static const cg_emitter *by_op(const dlc_node *n, const char **why) {
   case DLC_OP_UNSQUEEZE:
     return &cg_emit_copy;
   case DLC_OP_CONV:
-    return &cg_emit_conv;
+    return cg_select_conv(n);
   case DLC_OP_GEMM:
-    return dlc_node_get_int(n, "transB") && n->inputs[1]->type.data
-               ? &cg_emit_gemm_packed
-               : &cg_emit_gemm;
+    return select_gemm(n);
   case DLC_OP_MAT_MUL:
-    return &cg_emit_matmul;
+    return select_matmul(n);
   case DLC_OP_BATCH_NORMALIZATION:
     return &cg_emit_batch_norm;
   case DLC_OP_INSTANCE_NORMALIZATION:
@@ -86,8 +146,31 @@ static const cg_emitter *by_op(const dlc_node *n, const char **why) {
   }
 }
 
+/* A fused epilogue only on the ops whose kernels apply it, with operands
+ * those kernels can index. */
+static const char *unsupported_epilogue(const dlc_node *n) {
+  if (!n->epilogue)
+    return NULL;
+  switch (n->op) {
+  case DLC_OP_CONV:
+  case DLC_OP_CONV_TRANSPOSE:
+    return cg_epi_unsupported(n, 1, -1);
+  case DLC_OP_GEMM:
+  case DLC_OP_MAT_MUL: {
+    int row, lane;
+    cg_gemm_epi_axes(n, &row, &lane);
+    return cg_epi_unsupported(n, row, lane);
+  }
+  default:
+    return "fused epilogue on an operator whose kernel does not apply it";
+  }
+}
+
 /* Uses of an operator that its emitter does not cover. */
 static const char *unsupported_use(const dlc_node *n) {
+  const char *epi = unsupported_epilogue(n);
+  if (epi)
+    return epi;
   if (n->op == DLC_OP_DROPOUT && n->n_outputs > 1 && n->outputs[1] &&
       n->outputs[1]->is_output)
     return "Dropout's mask output is not supported";

@@ -39,19 +39,30 @@ typedef struct dlc_codegen_options {
                               for the same target); NULL: none */
   const char *linker;      /* shared only; NULL: "cc" */
   const char *header_path; /* NULL: no header */
+  bool fixed_batch;        /* compile the shapes g was inferred with, even
+                              where an input has a symbolic batch dim (the
+                              caller bound it, e.g. `--batch N`); default:
+                              a symbolic batch becomes PREFIX_run_batch's n */
 } dlc_codegen_options;
 
 /* Options with their defaults (-O2, object, host). */
 void dlc_codegen_options_init(dlc_codegen_options *o);
 
 /* Compiles g (sorted and shape-inferred; symbolic dims bound to 1) as
- * options say. Every problem goes to d: an unsupported operator names the
+ * options say. A symbolic leading batch dim becomes the n of
+ * PREFIX_run_batch when the graph is batch-separable, else an error (unless
+ * fixed_batch). Every problem goes to d: an unsupported operator names the
  * node; an unknown triple or CPU, an unwritable path, a failed link each give
  * one message. Returns DLC_OK, DLC_ERR_INVALID (bad options or model),
  * DLC_ERR_UNSUPPORTED (an operator or configuration not compiled yet) or
  * DLC_ERR_IO. Never prints, never exits. */
 dlc_status dlc_codegen_compile(const dlc_graph *g,
                                const dlc_codegen_options *opt, dlc_diag *d);
+
+/* True when g has a symbolic batch dimension that compiles as a loop
+ * (docs/abi.md, "Symbolic batch"); false with the reasons in d when it has
+ * one that does not, or when it has none (d untouched). */
+bool dlc_codegen_batch_separable(const dlc_graph *g, dlc_diag *d);
 
 /* The C identifier the compiled symbols would carry for this graph and
  * requested prefix (NULL: default), written into buf. */
@@ -77,8 +88,8 @@ dlc_status dlc_compiled_create(const dlc_graph *g,
 void dlc_compiled_destroy(dlc_compiled *m);
 /* The loaded model's descriptor (runtime/dlcrt.h). */
 const struct dlc_model *dlc_compiled_model(const dlc_compiled *m);
-/* Runs on inputs (graph input order, float32, the declared shapes; data
- * borrowed) and fills outputs[0..n_outputs) with malloc'd data (free with
+/* Runs on inputs (graph input order, float32, the declared shapes, a
+ * symbolic batch dim of any size >= 1 for batched models; data borrowed) and fills outputs[0..n_outputs) with malloc'd data (free with
  * free() or dlc_interp_free_tensors). The workspace is the loaded model's
  * own: one run at a time per dlc_compiled. */
 dlc_status dlc_compiled_run(dlc_compiled *m, const dlc_tensor *inputs,
@@ -87,5 +98,9 @@ dlc_status dlc_compiled_run(dlc_compiled *m, const dlc_tensor *inputs,
  * returns the DLCRT_ status of the run function. */
 int dlc_compiled_run_raw(dlc_compiled *m, const float *const *inputs,
                          float *const *outputs);
+/* The same through run_batch with batch n. */
+int dlc_compiled_run_batch_raw(dlc_compiled *m, int64_t n,
+                               const float *const *inputs,
+                               float *const *outputs);
 
 #endif /* DLC_CODEGEN_H */

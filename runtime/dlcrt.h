@@ -82,7 +82,8 @@ struct dlc_model {
   /* Runs with batch 1 (or the fixed shapes). Returns a DLCRT_ status. */
   int (*run)(const float *const *inputs, float *const *outputs,
              void *workspace);
-  /* Runs with batch n (1 <= n); for unbatched models n must be 1. */
+  /* Runs with batch n (1 <= n): buffers hold n items one after the other;
+   * the batch-1 workspace serves every n. Unbatched models: n must be 1. */
   int (*run_batch)(int64_t n, const float *const *inputs,
                    float *const *outputs, void *workspace);
   /* Workspace bytes needed for batch n. */

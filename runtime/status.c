@@ -12,7 +12,8 @@ const char *dlcrt_status_message(int status) {
     return "this CPU lacks instruction-set features the model was compiled "
            "for (recompile with --cpu for this machine)";
   case DLCRT_ERR_BATCH:
-    return "batch size out of range";
+    return "batch size out of range (n >= 1 for a symbolic batch, "
+           "n == 1 for a model compiled with fixed shapes)";
   case DLCRT_ERR_ALIGN:
     return "workspace not aligned as the model requires";
   case DLCRT_ERR_NOMEM:

@@ -9,6 +9,11 @@
  *   an overrun by generated code faults (ASan cannot see into it);
  * - run-time argument checks return the documented status codes;
  * - invalid options give one-line errors and exit 1, usage errors exit 2;
+ * - a symbolic batch (examples/digits) compiles to run_batch(n), equal to
+ *   the interpreter at n = 1, 7, 360; models mixing batch items are refused;
+ * - `dlc run --engine compiled --check`;
+ * - the digits example (examples/digits/main.c) built with a plain cc line
+ *   prints the expected accuracy;
  * - AArch64: every fixture compiled with --target aarch64-linux-gnu, linked
  *   statically with aarch64-linux-gnu-gcc, run under qemu-aarch64 and
  *   compared with the interpreter (skipped, saying so, without the tools). */
@@ -403,25 +408,194 @@ static int dlc_cli(char *line, size_t size, const char *args) {
 Test(codegen_abi, invalid_options_give_clear_errors) {
   char line[512];
   const char *model = FIXTURES "/relu/model.json";
+  /* A private directory: model.h lands beside the output, and other tests
+   * (or builds) running at the same time must not share it. */
+  char *dir = tmpdir_create();
   char args[1024];
-  snprintf(args, sizeof args, "%s -o /tmp/dlc-abi-x.o --target nonsense-cpu-os",
-           model);
+  snprintf(args, sizeof args, "%s -o %s/x.o --target nonsense-cpu-os", model,
+           dir);
   cr_expect_eq(dlc_cli(line, sizeof line, args), 1);
   cr_expect(strstr(line, "unknown target 'nonsense-cpu-os'"), "got: %s", line);
-  snprintf(args, sizeof args, "%s -o /tmp/dlc-abi-x.o --cpu pentium9", model);
+  snprintf(args, sizeof args, "%s -o %s/x.o --cpu pentium9", model, dir);
   cr_expect_eq(dlc_cli(line, sizeof line, args), 1);
   cr_expect(strstr(line, "unknown CPU 'pentium9'"), "got: %s", line);
   snprintf(args, sizeof args, "%s -o /nonexistent-dir/x.o", model);
   cr_expect_eq(dlc_cli(line, sizeof line, args), 1);
   cr_expect(strstr(line, "cannot write '/nonexistent-dir/x.o'"), "got: %s",
             line);
-  snprintf(args, sizeof args, "%s -o /tmp/dlc-abi-x.o --emit exe", model);
+  snprintf(args, sizeof args, "%s -o %s/x.o --emit exe", model, dir);
   cr_expect_eq(dlc_cli(line, sizeof line, args), 2);
   cr_expect(strstr(line, "--emit"), "got: %s", line);
   snprintf(args, sizeof args, "%s", model);
   cr_expect_eq(dlc_cli(line, sizeof line, args), 2);
   cr_expect(strstr(line, "no output"), "got: %s", line);
-  unlink("/tmp/dlc-abi-x.o");
+  snprintf(args, sizeof args, "%s -o %s/x.o --batch 0", model, dir);
+  cr_expect_eq(dlc_cli(line, sizeof line, args), 2);
+  cr_expect(strstr(line, "--batch"), "got: %s", line);
+  sh("rm -rf %s", dir);
+  free(dir);
+}
+
+/* ------------------------------------------------------ symbolic batch */
+
+#define DIGITS DLC_SOURCE_DIR "/examples/digits"
+
+/* The first n test images as a tensor (data borrowed from all). */
+static dlc_tensor first_images(const dlc_tensor *all, int64_t n) {
+  dlc_tensor t = *all;
+  t.dims[0] = n;
+  return t;
+}
+
+/* digits.json has input ["N", 1, 8, 8]: compiled once with a symbolic
+ * batch, run_batch(n) must equal the interpreter run on the same n images
+ * for n = 1, 7 and 360, in one workspace of the batch-1 size. */
+Test(codegen_abi, symbolic_batch_matches_the_interpreter, .timeout = 300) {
+  dlc_diag d;
+  dlc_diag_init(&d, "digits");
+  model_case m = {0};
+  cr_assert_eq(dlc_frontend_load(DIGITS "/digits.json", &m.g, &d), DLC_OK);
+  dlc_tensor all;
+  cr_assert_eq(dlc_npy_read(DIGITS "/test_images.npy", &all, &d), DLC_OK);
+  dlc_compiled *c = compile_case(&m, "native");
+  const struct dlc_model *md = dlc_compiled_model(c);
+  cr_expect_eq(md->batched, 1);
+  cr_expect_eq(md->inputs[0].shape[0], -1);
+  cr_expect_eq(md->inputs[0].numel, 64, "per batch item");
+  cr_expect_eq(md->outputs[0].shape[0], -1);
+  cr_expect_eq(md->outputs[0].numel, 10);
+  cr_expect_eq(md->workspace_size_batch(360), md->workspace_size);
+  static const int64_t sizes[] = {1, 7, 360};
+  for (int k = 0; k < 3; k++) {
+    dlc_tensor in = first_images(&all, sizes[k]), got = {0}, ref = {0};
+    cr_assert_eq(dlc_compiled_run(c, &in, 1, &got, &d), DLC_OK);
+    cr_assert_eq(dlc_interp_run(m.g, DLC_ENGINE_INTERP, &in, 1, &ref, &d),
+                 DLC_OK);
+    cr_assert_eq(got.dims[0], sizes[k]);
+    cr_assert_eq(dlc_tensor_numel(&got), dlc_tensor_numel(&ref));
+    th_assert_close(got.data, ref.data, dlc_tensor_numel(&ref), ATOL, RTOL);
+    free(got.data);
+    free(ref.data);
+  }
+  float out[10];
+  const float *in[1] = {all.data};
+  float *outs[1] = {out};
+  void *ws = dlcrt_workspace_create(md, 1);
+  cr_expect_eq(md->run_batch(0, in, outs, ws), DLCRT_ERR_BATCH);
+  cr_expect_eq(md->run_batch(-3, in, outs, ws), DLCRT_ERR_BATCH);
+  cr_expect_eq(md->run_batch(INT64_MAX, in, outs, ws), DLCRT_ERR_BATCH);
+  dlcrt_free(ws);
+  dlc_diag_free(&d);
+  free(all.data);
+  dlc_compiled_destroy(c);
+  dlc_graph_destroy(m.g);
+}
+
+/* A one-node model with input x ["N", 4] and the given node JSON. */
+static void write_batch_model(const char *path, const char *op,
+                              const char *attrs) {
+  char text[1024];
+  snprintf(text, sizeof text,
+           "{\"format\": \"dlc-graph\", \"version\": 1, \"name\": \"b\",\n"
+           " \"inputs\": [{\"name\": \"x\", \"dtype\": \"float32\", "
+           "\"shape\": [\"N\", 4]}],\n \"outputs\": [{\"name\": \"y\"}],\n"
+           " \"nodes\": [{\"name\": \"n0\", \"op\": \"%s\", \"inputs\": "
+           "[\"x\"], \"outputs\": [\"y\"], \"attrs\": {%s}}]}\n",
+           op, attrs);
+  cr_assert(write_raw(path, text, strlen(text)));
+}
+
+/* Operators that mix batch items are refused with a message naming the
+ * node and suggesting --batch; with --batch the model compiles. */
+Test(codegen_abi, non_separable_batch_is_refused) {
+  char *dir = tmpdir_create();
+  static const char *const ops[][2] = {
+      {"Softmax", "\"axis\": 0"},
+      {"ReduceMean", "\"axes\": [0], \"keepdims\": 1"}};
+  for (int k = 0; k < 2; k++) {
+    char model[512], args[1024], line[512];
+    snprintf(model, sizeof model, "%s/m%d.json", dir, k);
+    write_batch_model(model, ops[k][0], ops[k][1]);
+    snprintf(args, sizeof args, "%s -o %s/m.o", model, dir);
+    cr_expect_eq(dlc_cli(line, sizeof line, args), 1, "%s", ops[k][0]);
+    cr_expect(strstr(line, "node 'n0'") && strstr(line, "batch") &&
+              strstr(line, "--batch"), "%s: got: %s", ops[k][0], line);
+    snprintf(args, sizeof args, "%s -o %s/m.o --batch 3", model, dir);
+    cr_expect_eq(dlc_cli(line, sizeof line, args), 0, "%s --batch 3: %s",
+                 ops[k][0], line);
+  }
+  /* Softmax over the last axis is per item: accepted. */
+  char model[512], args[1024], line[512];
+  snprintf(model, sizeof model, "%s/ok.json", dir);
+  write_batch_model(model, "Softmax", "\"axis\": -1");
+  snprintf(args, sizeof args, "%s -o %s/m.o", model, dir);
+  cr_expect_eq(dlc_cli(line, sizeof line, args), 0, "got: %s", line);
+  snprintf(args, sizeof args, "%s/model.h", dir);
+  char *h = th_read_file(args, NULL);
+  cr_expect(h && strstr(h, "#define B_BATCHED 1"), "model.h: %s", h);
+  free(h);
+  sh("rm -rf %s", dir);
+  free(dir);
+}
+
+/* `dlc run --engine compiled --check` prints the largest difference to the
+ * interpreter and judges it: exit 0 within the default tolerance, exit 1
+ * with a tolerance below the difference. */
+Test(codegen_abi, run_check_compares_with_the_interpreter, .timeout = 300) {
+  char *dir = tmpdir_create();
+  char out[512];
+  snprintf(out, sizeof out, "%s/out.txt", dir);
+  int rc = sh("%s run %s/digits.json --engine compiled --check --input "
+              "%s/test_images.npy --output %s/y.npy >%s", DLC_EXE, DIGITS,
+              DIGITS, dir, out);
+  cr_expect_eq(rc, 0);
+  char *text = th_read_file(out, NULL);
+  const char *at = text ? strstr(text, "check logits: max |compiled - interp| = ")
+                        : NULL;
+  cr_assert_not_null(at, "got: %s", text);
+  double diff = atof(strchr(at, '=') + 1);
+  cr_expect(diff >= 0 && diff < 1e-3, "diff %g", diff);
+  cr_expect(strstr(at, " ok"), "got: %s", at);
+  free(text);
+  rc = sh("%s run %s/digits.json --engine compiled --check --tolerance "
+          "1e-12 --input %s/test_images.npy --output %s/y.npy >%s", DLC_EXE,
+          DIGITS, DIGITS, dir, out);
+  cr_expect_eq(rc, diff > 1e-12 ? 1 : 0, "diff %g", diff);
+  sh("rm -rf %s", dir);
+  free(dir);
+}
+
+/* --------------------------------------------------- the example program */
+
+/* examples/digits/main.c built with the README's plain cc line against
+ * digits.o and libdlcrt.a: it must print the accuracy PyTorch reached
+ * (353/360 = 98.06%, at least 95%) and a timing line. */
+Test(codegen_abi, digits_example_builds_and_classifies, .timeout = 300) {
+  char *dir = tmpdir_create();
+  cr_assert_eq(sh("%s %s/digits.json -o %s/digits.o --cpu native", DLC_EXE,
+                  DIGITS, dir), 0);
+  cr_assert_eq(sh("cc%s -O2 -I%s %s/main.c %s/digits.o %s -lm -lpthread -o "
+                  "%s/digits", SAN_FLAGS, dir, DIGITS, dir, RUNTIME_LIB, dir),
+               0, "the cc line failed");
+  cr_assert_eq(sh("%s/digits %s/test_images.npy %s/test_labels.npy 5 >%s/out",
+                  dir, DIGITS, DIGITS, dir), 0);
+  char path[512];
+  snprintf(path, sizeof path, "%s/out", dir);
+  char *text = th_read_file(path, NULL);
+  cr_assert_not_null(text);
+  long correct = 0, total = 0;
+  double pct = 0, ms = 0;
+  cr_assert_eq(sscanf(text, "digits: %ld/%ld test images correct, accuracy "
+                      "%lf%%", &correct, &total, &pct), 3, "got: %s", text);
+  cr_expect_eq(total, 360);
+  cr_expect_geq(correct, 342, "accuracy %.2f%% < 95%%", pct);
+  cr_expect(fabs(pct - 100.0 * (double)correct / 360) < 0.01);
+  const char *t = strstr(text, "compiled: 360 images in ");
+  cr_assert_not_null(t, "got: %s", text);
+  cr_expect(sscanf(t, "compiled: 360 images in %lf ms", &ms) == 1 && ms > 0);
+  free(text);
+  sh("rm -rf %s", dir);
+  free(dir);
 }
 
 /* ------------------------------------------------------------- AArch64 */

@@ -78,6 +78,13 @@ dlc_status dlc_run_compiled(const char *model_path, const dlc_graph *g,
  * (tools/cmd_compile.c). */
 const char *dlc_cli_runtime_lib(void);
 
+/* Binds the graph's symbolic dims to n and re-infers shapes (--batch N;
+ * tools/cmd_compile.c). */
+dlc_status dlc_cli_bind_batch(dlc_graph *g, int64_t n, dlc_diag *d);
+/* v parsed as a positive integer for option; -1 (after a usage message) when
+ * it is not one. */
+int64_t dlc_cli_positive(const char *option, const char *v);
+
 /* ------------------------------------------------ shared option parsing */
 
 /* Prints "dlc: MESSAGE" and "see dlc --help" on stderr; returns 2. */

@@ -13,6 +13,8 @@
 #include "cli.h"
 #include "codegen/codegen.h"
 
+/* Shared with tools/cmd_bench.c (to move into cli.h). */
+
 static const char help[] =
     "usage: dlc MODEL -o OUTPUT [options]\n"
     "Compiles MODEL to native code and writes OUTPUT plus a C header.\n"
@@ -32,6 +34,9 @@ static const char help[] =
     "  --header PATH      where to write the header (default: model.h\n"
     "                     beside OUTPUT)\n"
     "  --no-header        do not write a header\n"
+    "  --batch N          fix a symbolic batch dim to N (default: it stays\n"
+    "                     symbolic: PREFIX_run_batch takes any n >= 1, when\n"
+    "                     no operator mixes batch items)\n"
     "The object needs libdlcrt.a (and -lm) at link time; see docs/abi.md.\n";
 
 /* libdlcrt.a for the host: $DLC_RUNTIME_LIB, else beside the dlc executable
@@ -56,8 +61,33 @@ const char *dlc_cli_runtime_lib(void) {
   return NULL;
 }
 
+/* Binds the leading symbolic dim of every input to n and re-infers the
+ * shapes (the graph is then compiled with a fixed batch). Shared with
+ * `dlc bench --batch` (tools/cmd_bench.c). */
+dlc_status dlc_cli_bind_batch(dlc_graph *g, int64_t n, dlc_diag *d) {
+  dlc_dim_binding binds[16];
+  int nb = 0;
+  for (size_t i = 0; i < g->inputs.n && nb < 16; i++) {
+    const dlc_value *v = g->inputs.items[i];
+    if (v->type.rank > 0 && v->sym[0])
+      binds[nb++] = (dlc_dim_binding){v->sym[0], n};
+  }
+  return dlc_graph_infer_shapes(g, binds, nb, d);
+}
+
+/* A positive integer option value, or -1 (after a usage message). */
+int64_t dlc_cli_positive(const char *option, const char *v) {
+  char *end = NULL;
+  long long x = strtoll(v, &end, 10);
+  if (!*v || *end || x < 1) {
+    dlc_cli_usage_error("%s needs a positive integer, not '%s'", option, v);
+    return -1;
+  }
+  return (int64_t)x;
+}
+
 typedef struct compile_args {
-  const char *model, *header;
+  const char *model, *header, *batch;
   bool no_header;
   dlc_codegen_options o;
 } compile_args;
@@ -81,17 +111,19 @@ static int parse_flag(const char *arg, compile_args *a) {
 
 /* Options with a value; same return convention. */
 static int parse_valued(int argc, char **argv, int *i, compile_args *a) {
-  static const char *const names[] = {"-o",         "--emit",  "--target",
-                                      "--cpu",      "--features", "--name",
-                                      "--header"};
-  for (int k = 0; k < 7; k++) {
+  static const char *const names[] = {"-o",    "--emit",     "--target",
+                                      "--cpu", "--features", "--name",
+                                      "--header", "--batch"};
+  enum { N_NAMES = sizeof names / sizeof names[0] };
+  for (int k = 0; k < N_NAMES; k++) {
     const char *v;
     int m = dlc_cli_option(argc, argv, i, names[k], &v);
     if (m != 1)
       continue;
-    const char **dst[] = {&a->o.output_path, NULL,         &a->o.triple,
-                          &a->o.cpu,         &a->o.features, &a->o.prefix,
-                          &a->header};
+    const char **dst[N_NAMES] = {&a->o.output_path, NULL,
+                                 &a->o.triple,      &a->o.cpu,
+                                 &a->o.features,    &a->o.prefix,
+                                 &a->header,        &a->batch};
     if (k == 1 && !dlc_emit_kind_from_name(v, &a->o.emit)) {
       dlc_cli_usage_error("unknown --emit kind '%s' (obj, asm, llvm, bc)", v);
       return -1;
@@ -101,7 +133,7 @@ static int parse_valued(int argc, char **argv, int *i, compile_args *a) {
     return 1;
   }
   /* dlc_cli_option already reported a missing value as -1; re-check. */
-  for (int k = 0; k < 7; k++)
+  for (int k = 0; k < N_NAMES; k++)
     if (!strcmp(argv[*i], names[k]) && *i + 1 >= argc)
       return -1;
   return 0;
@@ -128,6 +160,8 @@ static int parse(int argc, char **argv, compile_args *a) {
   }
   if (!a->o.output_path)
     return dlc_cli_usage_error("no output file given (-o PATH)");
+  if (a->batch && dlc_cli_positive("--batch", a->batch) < 0)
+    return DLC_EXIT_USAGE;
   if (a->o.shared && a->o.emit != DLC_EMIT_OBJ)
     return dlc_cli_usage_error("--shared makes an object: it cannot be "
                                "combined with --emit");
@@ -177,12 +211,26 @@ int dlc_cmd_compile(int argc, char **argv) {
   a.o.header_path = hdr;
   dlc_diag d;
   dlc_diag_init(&d, a.model);
-  dlc_status st = dlc_codegen_compile(g, &a.o, &d);
+  dlc_status st = DLC_OK;
+  if (a.batch) {
+    a.o.fixed_batch = true;
+    st = dlc_cli_bind_batch(g, dlc_cli_positive("--batch", a.batch), &d);
+  }
+  if (st == DLC_OK)
+    st = dlc_codegen_compile(g, &a.o, &d);
   dlc_diag_print(&d, stderr);
   dlc_diag_free(&d);
   free(hdr);
   dlc_graph_destroy(g);
   return st == DLC_OK ? DLC_EXIT_OK : DLC_EXIT_BAD_INPUT;
+}
+
+/* The batch size of the inputs given for a symbolic batch dim (1 if none). */
+static int64_t given_batch(const dlc_graph *g, const dlc_tensor *inputs) {
+  for (size_t i = 0; i < g->inputs.n; i++)
+    if (g->inputs.items[i]->type.rank > 0 && g->inputs.items[i]->sym[0])
+      return inputs[i].dims[0];
+  return 1;
 }
 
 dlc_status dlc_run_compiled(const char *model_path, const dlc_graph *g,
@@ -198,8 +246,23 @@ dlc_status dlc_run_compiled(const char *model_path, const dlc_graph *g,
                    "(set DLC_RUNTIME_LIB)");
     return DLC_ERR_IO;
   }
+  /* A symbolic batch that cannot be a loop is compiled for the size given:
+   * the graph belongs to `dlc run`, which only reads its declared types. */
+  dlc_diag scratch;
+  dlc_diag_init(&scratch, "");
+  bool batch_sym = false;
+  for (size_t i = 0; i < g->inputs.n; i++)
+    batch_sym = batch_sym || (g->inputs.items[i]->type.rank > 0 &&
+                              g->inputs.items[i]->sym[0]);
+  dlc_status st = DLC_OK;
+  if (batch_sym && !dlc_codegen_batch_separable(g, &scratch)) {
+    o.fixed_batch = true;
+    st = dlc_cli_bind_batch((dlc_graph *)g, given_batch(g, inputs), d);
+  }
+  dlc_diag_free(&scratch);
   dlc_compiled *m = NULL;
-  dlc_status st = dlc_compiled_create(g, &o, &m, d);
+  if (st == DLC_OK)
+    st = dlc_compiled_create(g, &o, &m, d);
   if (st != DLC_OK)
     return st;
   st = dlc_compiled_run(m, inputs, n_inputs, outputs, d);

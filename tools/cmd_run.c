@@ -4,8 +4,10 @@
  * graph output as .npy. Inputs are checked against the model's declared
  * inputs first (count, dtype, shape; a symbolic dimension takes the size
  * given), so a mistake is reported naming the file and the input rather
- * than surfacing as a kernel error. */
+ * than surfacing as a kernel error. With --check the reference interpreter
+ * runs too and the largest difference per output is printed and judged. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,8 @@
 static const char RUN_HELP[] =
     "usage: dlc run MODEL --input a.npy [--input b.npy ...]\n"
     "               (--output y.npy [--output z.npy ...] | --output-dir DIR)\n"
-    "               [--engine interp|blas|compiled]\n"
+    "               [--engine interp|blas|compiled] [--check]\n"
+    "               [--tolerance T]\n"
     "\n"
     "Runs MODEL on the given inputs and writes its outputs as .npy files.\n"
     "\n"
@@ -33,6 +36,11 @@ static const char RUN_HELP[] =
     "                     missing\n"
     "  --engine NAME      interp (reference kernels, the default), blas\n"
     "                     (Conv/Gemm/MatMul through OpenBLAS) or compiled\n"
+    "  --check            also run the reference interpreter and print the\n"
+    "                     largest absolute difference of every output; exit 1\n"
+    "                     if one exceeds the tolerance\n"
+    "  --tolerance T      the largest difference --check accepts (default, per\n"
+    "                     output: 1e-3 * max|reference| + 1e-5)\n"
     "\n"
     "Exit status: 0 success, 1 bad model or inputs, 2 bad usage.\n";
 
@@ -42,6 +50,8 @@ typedef struct run_opts {
   DLC_VEC(const char *) outputs;
   const char *output_dir;
   const char *engine;
+  bool check;
+  const char *tolerance; /* NULL: relative default */
 } run_opts;
 
 /* ------------------------------------------------------ the compiled hook */
@@ -75,6 +85,13 @@ static int run_parse_option(int argc, char **argv, int *i, run_opts *o) {
     o->output_dir = v;
   else if (m == 0 && (m = dlc_cli_option(argc, argv, i, "--engine", &v)) == 1)
     o->engine = v;
+  else if (m == 0 &&
+           (m = dlc_cli_option(argc, argv, i, "--tolerance", &v)) == 1)
+    o->tolerance = v;
+  else if (m == 0 && !strcmp(argv[*i], "--check")) {
+    o->check = true;
+    m = 1;
+  }
   if (m < 0)
     return DLC_EXIT_USAGE;
   if (m == 0)
@@ -109,6 +126,13 @@ static int run_parse(int argc, char **argv, run_opts *o) {
   if (o->outputs.n > 0 && o->output_dir)
     return dlc_cli_usage_error("run: give either --output or --output-dir, "
                                "not both");
+  if (o->tolerance) {
+    char *end = NULL;
+    double t = strtod(o->tolerance, &end);
+    if (!*o->tolerance || *end || !(t >= 0))
+      return dlc_cli_usage_error("run: --tolerance needs a number >= 0, not "
+                                 "'%s'", o->tolerance);
+  }
   return -1;
 }
 
@@ -260,6 +284,41 @@ static dlc_status run_engine(const dlc_graph *g, const run_opts *o,
   return dlc_interp_run(g, engine, ins, n, outs, d);
 }
 
+/* --check: runs the interpreter on the same inputs and prints, per output,
+ * the largest absolute difference and the tolerance it is held to. */
+static bool run_compare(const dlc_graph *g, const run_opts *o,
+                        const dlc_tensor *ins, const dlc_tensor *outs,
+                        dlc_diag *d) {
+  dlc_tensor *ref = calloc(g->outputs.n + 1, sizeof *ref);
+  DLC_ASSERT(ref);
+  if (dlc_interp_run(g, DLC_ENGINE_INTERP, ins, (int)g->inputs.n, ref, d) !=
+      DLC_OK) {
+    free(ref);
+    return false;
+  }
+  bool ok = true;
+  for (size_t j = 0; j < g->outputs.n; j++) {
+    int64_t n = dlc_tensor_numel(&ref[j]);
+    double diff = 0, peak = 0;
+    bool same = dlc_tensor_same_shape(&ref[j], &outs[j]);
+    for (int64_t i = 0; same && i < n; i++) {
+      double r = dlc_tensor_get_f64(&ref[j], i);
+      double e = fabs(dlc_tensor_get_f64(&outs[j], i) - r);
+      diff = e > diff || isnan(e) ? e : diff;
+      peak = fabs(r) > peak ? fabs(r) : peak;
+    }
+    double tol = o->tolerance ? strtod(o->tolerance, NULL) : 1e-3 * peak + 1e-5;
+    bool good = same && !isnan(diff) && diff <= tol;
+    printf("check %s: max |%s - interp| = %.3g (tolerance %.3g) %s\n",
+           g->outputs.items[j]->name, o->engine ? o->engine : "interp", diff,
+           tol, good ? "ok" : same ? "FAIL" : "FAIL (shapes differ)");
+    ok = ok && good;
+  }
+  dlc_interp_free_tensors(ref, (int)g->outputs.n);
+  free(ref);
+  return ok;
+}
+
 /* Loads, checks, runs and writes; returns the exit status. */
 static int run_model(const run_opts *o) {
   dlc_graph *g = dlc_cli_load_model(o->model);
@@ -276,7 +335,8 @@ static int run_model(const run_opts *o) {
   dlc_diag_init(&d, o->model);
   bool ok = run_read_inputs(g, o, ins) &&
             run_engine(g, o, ins, outs, &d) == DLC_OK &&
-            run_write_outputs(g, o, outs, &d);
+            run_write_outputs(g, o, outs, &d) &&
+            (!o->check || run_compare(g, o, ins, outs, &d));
   dlc_diag_print(&d, stderr);
   dlc_diag_free(&d);
   for (size_t i = 0; i < g->inputs.n; i++)

@@ -17,7 +17,7 @@ static const char DLC_HELP[] =
     "  dlc MODEL -o model.o [options]   compile MODEL to native code\n"
     "  dlc run MODEL --input a.npy [--input b.npy ...]\n"
     "          (--output y.npy [--output z.npy ...] | --output-dir DIR)\n"
-    "          [--engine interp|blas|compiled]\n"
+    "          [--engine interp|blas|compiled] [--check [--tolerance T]]\n"
     "                                   run MODEL on .npy inputs\n"
     "  dlc check MODEL                  validate MODEL, print every problem\n"
     "  dlc stats MODEL [--json]         per-node shapes, parameters, MACs,\n"

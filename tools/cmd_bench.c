@@ -1,0 +1,439 @@
+/* cmd_bench.c — `dlc bench MODEL`: how fast is the compiled model compared
+ * with the interpreter baseline? Each engine runs the model on the same
+ * random inputs (fixed seed, the declared shapes, a symbolic batch set by
+ * --batch), first --warmup untimed runs, then --repeat runs timed one by one
+ * with CLOCK_MONOTONIC; the median and the minimum are reported, with the
+ * interpreter/engine ratio. Compilation happens before any timed run and is
+ * reported on its own. --json prints one object for scripts (the schema is in
+ * bench/README.md and is kept stable: fields are only ever added). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "codegen/codegen.h"
+#include "runtime/dlcrt.h"
+#include "tools/cli.h"
+
+/* OpenBLAS's own thread count (the blas engine honours --threads); weak so
+ * that a build against another BLAS still links. */
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+
+/* tools/cmd_compile.c (to move into cli.h). */
+
+static const char BENCH_HELP[] =
+    "usage: dlc bench MODEL [--engine E ...] [--batch N] [--threads N]\n"
+    "                 [--repeat N] [--warmup N] [--cpu NAME] [-O0..-O3]\n"
+    "                 [--json]\n"
+    "\n"
+    "Times MODEL on random inputs (fixed seed) with each engine and compares\n"
+    "it with the reference interpreter.\n"
+    "\n"
+    "  --engine E    compiled, interp or blas; repeat or separate with commas\n"
+    "                (default: compiled,interp)\n"
+    "  --batch N     size of a symbolic batch dimension (default 1)\n"
+    "  --threads N   threads for the blas engine (OpenBLAS); compiled and\n"
+    "                interp kernels do not use threads yet (default 1)\n"
+    "  --repeat N    timed runs per engine (default 20)\n"
+    "  --warmup N    untimed runs first (default 3)\n"
+    "  --cpu NAME    CPU the compiled engine targets (default: native)\n"
+    "  -O0 .. -O3    optimisation level of the compiled engine (default -O2)\n"
+    "  --json        print one JSON object instead of a table\n"
+    "\n"
+    "Exit status: 0 success, 1 bad model or an engine failed, 2 bad usage.\n";
+
+enum { MAX_ENGINES = 8 };
+
+typedef struct bench_opts {
+  const char *model, *cpu;
+  char engines[MAX_ENGINES][16];
+  int n_engines, opt_level;
+  int64_t batch, threads, repeat, warmup;
+  bool json;
+} bench_opts;
+
+typedef struct bench_result {
+  const char *engine;
+  double median_ms, min_ms, mean_ms, compile_ms; /* compile_ms < 0: none */
+  double max_abs_diff;                           /* vs interp; < 0: none */
+  int64_t runs;
+  char cpu[64];     /* compiled: the CPU the code was built for */
+  dlc_tensor *outs; /* of the last run */
+} bench_result;
+
+/* ------------------------------------------------------------ arguments */
+
+static int add_engines(bench_opts *o, const char *list) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", list);
+  for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    dlc_engine e;
+    if (strcmp(tok, "compiled") != 0 && !dlc_engine_from_name(tok, &e))
+      return dlc_cli_usage_error("bench: unknown engine '%s' (compiled, "
+                                 "interp, blas)", tok);
+    if (o->n_engines == MAX_ENGINES)
+      return dlc_cli_usage_error("bench: too many engines");
+    snprintf(o->engines[o->n_engines++], sizeof o->engines[0], "%s", tok);
+  }
+  return -1;
+}
+
+/* Numeric options; -1 when consumed, 0 when not one of them, else exit. */
+static int parse_number(int argc, char **argv, int *i, bench_opts *o) {
+  static const char *const names[] = {"--batch", "--threads", "--repeat",
+                                      "--warmup"};
+  int64_t *dst[] = {&o->batch, &o->threads, &o->repeat, &o->warmup};
+  for (int k = 0; k < 4; k++) {
+    const char *v;
+    int m = dlc_cli_option(argc, argv, i, names[k], &v);
+    if (m < 0)
+      return DLC_EXIT_USAGE;
+    if (m == 0)
+      continue;
+    *dst[k] = k == 3 && !strcmp(v, "0") ? 0 : dlc_cli_positive(names[k], v);
+    return *dst[k] < 0 ? DLC_EXIT_USAGE : -1;
+  }
+  return 0;
+}
+
+static int parse_option(int argc, char **argv, int *i, bench_opts *o) {
+  const char *arg = argv[*i], *v;
+  int m = parse_number(argc, argv, i, o);
+  if (m != 0)
+    return m;
+  if (!strcmp(arg, "--json"))
+    o->json = true;
+  else if (!strncmp(arg, "-O", 2) && arg[2] >= '0' && arg[2] <= '3' && !arg[3])
+    o->opt_level = arg[2] - '0';
+  else if ((m = dlc_cli_option(argc, argv, i, "--engine", &v)) == 1)
+    return add_engines(o, v);
+  else if (m == 0 && (m = dlc_cli_option(argc, argv, i, "--cpu", &v)) == 1)
+    o->cpu = v;
+  else if (m < 0)
+    return DLC_EXIT_USAGE;
+  else
+    return dlc_cli_usage_error("bench: unknown option '%s'", arg);
+  return -1;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int bench_parse(int argc, char **argv, bench_opts *o) {
+  *o = (bench_opts){.cpu = "native", .opt_level = 2, .batch = 1, .threads = 1,
+                    .repeat = 20, .warmup = 3};
+  for (int i = 1; i < argc; i++) {
+    if (dlc_cli_is_help(argv[i])) {
+      fputs(BENCH_HELP, stdout);
+      return DLC_EXIT_OK;
+    }
+    if (argv[i][0] == '-' && argv[i][1]) {
+      int rc = parse_option(argc, argv, &i, o);
+      if (rc >= 0)
+        return rc;
+    } else if (o->model) {
+      return dlc_cli_usage_error("bench: more than one model given");
+    } else {
+      o->model = argv[i];
+    }
+  }
+  if (!o->model)
+    return dlc_cli_usage_error("bench: no model given");
+  if (o->n_engines == 0) {
+    snprintf(o->engines[0], sizeof o->engines[0], "compiled");
+    snprintf(o->engines[1], sizeof o->engines[1], "interp");
+    o->n_engines = 2;
+  }
+  return -1;
+}
+
+/* --------------------------------------------------------------- inputs */
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+/* Uniform in [-1, 1) from a fixed-seed xorshift generator: every engine
+ * and every invocation sees the same inputs. */
+static float next_uniform(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return (float)((double)(*s >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+}
+
+/* Inputs of the declared shapes, symbolic dims = batch; integer inputs are
+ * zeros (valid indices for Gather-like uses). */
+static dlc_tensor *make_inputs(const dlc_graph *g, int64_t batch) {
+  dlc_tensor *ins = calloc(g->inputs.n + 1, sizeof *ins);
+  DLC_ASSERT(ins);
+  uint64_t seed = 0x9E3779B97F4A7C15ull;
+  for (size_t i = 0; i < g->inputs.n; i++) {
+    const dlc_value *v = g->inputs.items[i];
+    ins[i] = v->type;
+    for (int k = 0; k < v->type.rank; k++)
+      if (v->sym[k])
+        ins[i].dims[k] = batch;
+    size_t bytes = dlc_tensor_nbytes(&ins[i]);
+    ins[i].data = calloc(1, bytes ? bytes : 1);
+    DLC_ASSERT(ins[i].data);
+    if (ins[i].dtype == DLC_DT_FLOAT32)
+      for (int64_t e = 0; e < dlc_tensor_numel(&ins[i]); e++)
+        ((float *)ins[i].data)[e] = next_uniform(&seed);
+  }
+  return ins;
+}
+
+/* ------------------------------------------------------------- timing */
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static void summarise(bench_result *r, double *t, int64_t n) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; i++)
+    sum += t[i];
+  qsort(t, (size_t)n, sizeof *t, cmp_double);
+  r->runs = n;
+  r->min_ms = t[0];
+  r->median_ms = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+  r->mean_ms = sum / (double)n;
+}
+
+/* The interpreter engines: each run allocates and fills its outputs (part
+ * of their cost); the outputs are freed outside the timed region. */
+static bool time_interp(const dlc_graph *g, dlc_engine e,
+                        const dlc_tensor *ins, const bench_opts *o,
+                        bench_result *r, dlc_diag *d) {
+  size_t no = g->outputs.n;
+  double *t = calloc((size_t)o->repeat, sizeof *t);
+  r->outs = calloc(no + 1, sizeof *r->outs);
+  DLC_ASSERT(t && r->outs);
+  for (int64_t i = 0; i < o->warmup + o->repeat; i++) {
+    dlc_interp_free_tensors(r->outs, (int)no);
+    double t0 = now_ms();
+    if (dlc_interp_run(g, e, ins, (int)g->inputs.n, r->outs, d) != DLC_OK) {
+      free(t);
+      return false;
+    }
+    if (i >= o->warmup)
+      t[i - o->warmup] = now_ms() - t0;
+  }
+  summarise(r, t, o->repeat);
+  free(t);
+  return true;
+}
+
+/* Compiles g for the compiled engine (timed into r->compile_ms). A
+ * symbolic batch that is not separable is compiled fixed at --batch;
+ * *n receives the batch to pass to run_batch. */
+static dlc_compiled *compile_engine(dlc_graph *g, const bench_opts *o,
+                                    bench_result *r, int64_t *n,
+                                    dlc_diag *d) {
+  dlc_codegen_options opt;
+  dlc_codegen_options_init(&opt);
+  opt.cpu = o->cpu;
+  opt.opt_level = o->opt_level;
+  opt.runtime_lib = dlc_cli_runtime_lib();
+  if (!opt.runtime_lib) {
+    dlc_diag_error(d, "", "cannot find libdlcrt.a beside the dlc executable "
+                   "(set DLC_RUNTIME_LIB)");
+    return NULL;
+  }
+  dlc_diag scratch;
+  dlc_diag_init(&scratch, "");
+  bool separable = dlc_codegen_batch_separable(g, &scratch);
+  dlc_diag_free(&scratch);
+  *n = separable ? o->batch : 1;
+  opt.fixed_batch = !separable;
+  dlc_compiled *m = NULL;
+  double t0 = now_ms();
+  if (separable || dlc_cli_bind_batch(g, o->batch, d) == DLC_OK)
+    dlc_compiled_create(g, &opt, &m, d);
+  r->compile_ms = now_ms() - t0;
+  if (m)
+    snprintf(r->cpu, sizeof r->cpu, "%s", dlc_compiled_model(m)->target_cpu);
+  return m;
+}
+
+/* Runs once through the generic path (output shapes, kept for the diff),
+ * then times run_batch on those buffers. */
+static bool time_compiled(dlc_graph *g, const dlc_tensor *ins,
+                          const bench_opts *o, bench_result *r, dlc_diag *d) {
+  int64_t n = 1;
+  dlc_compiled *m = compile_engine(g, o, r, &n, d);
+  if (!m)
+    return false;
+  size_t no = g->outputs.n;
+  r->outs = calloc(no + 1, sizeof *r->outs);
+  const float **in = calloc(g->inputs.n + 1, sizeof *in);
+  float **out = calloc(no + 1, sizeof *out);
+  double *t = calloc((size_t)o->repeat, sizeof *t);
+  DLC_ASSERT(r->outs && in && out && t);
+  bool ok = dlc_compiled_run(m, ins, (int)g->inputs.n, r->outs, d) == DLC_OK;
+  for (size_t i = 0; i < g->inputs.n; i++)
+    in[i] = ins[i].data;
+  for (size_t j = 0; ok && j < no; j++)
+    out[j] = r->outs[j].data;
+  for (int64_t i = 0; ok && i < o->warmup + o->repeat; i++) {
+    double s = now_ms();
+    ok = dlc_compiled_run_batch_raw(m, n, in, out) == DLCRT_OK;
+    if (i >= o->warmup)
+      t[i - o->warmup] = now_ms() - s;
+  }
+  if (ok)
+    summarise(r, t, o->repeat);
+  else
+    dlc_diag_error(d, "", "the compiled model failed while timing");
+  free(t);
+  free(in);
+  free(out);
+  dlc_compiled_destroy(m);
+  return ok;
+}
+
+/* Largest |a - b| over the outputs of two engines (-1: shapes differ). */
+static double max_diff(const dlc_tensor *a, const dlc_tensor *b, size_t n) {
+  double m = 0;
+  for (size_t j = 0; j < n; j++) {
+    if (!a[j].data || !b[j].data || !dlc_tensor_same_shape(&a[j], &b[j]))
+      return -1;
+    for (int64_t i = 0; i < dlc_tensor_numel(&a[j]); i++) {
+      double e = fabs(dlc_tensor_get_f64(&a[j], i) - dlc_tensor_get_f64(&b[j], i));
+      m = e > m || isnan(e) ? e : m;
+    }
+  }
+  return m;
+}
+
+/* ------------------------------------------------------------- reports */
+
+static const bench_result *find(const bench_result *r, int n, const char *e) {
+  for (int i = 0; i < n; i++)
+    if (!strcmp(r[i].engine, e))
+      return &r[i];
+  return NULL;
+}
+
+static void print_table(const bench_opts *o, const bench_result *r, int n) {
+  const bench_result *ref = find(r, n, "interp");
+  printf("%s: batch %lld, %lld runs after %lld warm-up; threads %lld "
+         "(blas only: compiled and interp kernels do not use threads yet)\n",
+         o->model, (long long)o->batch, (long long)o->repeat,
+         (long long)o->warmup, (long long)o->threads);
+  printf("%-10s %12s %12s %12s  %s\n", "engine", "median ms", "min ms",
+         "vs interp", "notes");
+  for (int i = 0; i < n; i++) {
+    char ratio[32] = "-", notes[128] = "";
+    if (ref)
+      snprintf(ratio, sizeof ratio, "%.2fx", ref->median_ms / r[i].median_ms);
+    if (r[i].compile_ms >= 0)
+      snprintf(notes, sizeof notes, "compiled in %.0f ms (-O%d, cpu %s); ",
+               r[i].compile_ms, o->opt_level, r[i].cpu);
+    if (r[i].max_abs_diff >= 0)
+      snprintf(notes + strlen(notes), sizeof notes - strlen(notes),
+               "max |diff| vs interp %.2g", r[i].max_abs_diff);
+    printf("%-10s %12.4f %12.4f %12s  %s\n", r[i].engine, r[i].median_ms,
+           r[i].min_ms, ratio, notes);
+  }
+}
+
+static void print_json(const bench_opts *o, const bench_result *r, int n) {
+  const bench_result *ref = find(r, n, "interp");
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "model", o->model);
+  cJSON_AddNumberToObject(root, "batch", (double)o->batch);
+  cJSON_AddNumberToObject(root, "warmup", (double)o->warmup);
+  cJSON_AddStringToObject(root, "note", "threads apply to blas only: "
+                          "compiled and interp kernels are single-threaded");
+  cJSON *arr = cJSON_AddArrayToObject(root, "results");
+  for (int i = 0; i < n; i++) {
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "engine", r[i].engine);
+    cJSON_AddNumberToObject(e, "threads", (double)o->threads);
+    cJSON_AddNumberToObject(e, "median_ms", r[i].median_ms);
+    cJSON_AddNumberToObject(e, "min_ms", r[i].min_ms);
+    cJSON_AddNumberToObject(e, "mean_ms", r[i].mean_ms);
+    cJSON_AddNumberToObject(e, "runs", (double)r[i].runs);
+    if (r[i].compile_ms >= 0) {
+      cJSON_AddNumberToObject(e, "compile_ms", r[i].compile_ms);
+      cJSON_AddNumberToObject(e, "opt_level", o->opt_level);
+      cJSON_AddStringToObject(e, "cpu", r[i].cpu);
+    }
+    if (ref)
+      cJSON_AddNumberToObject(e, "speedup_vs_interp",
+                              ref->median_ms / r[i].median_ms);
+    if (r[i].max_abs_diff >= 0)
+      cJSON_AddNumberToObject(e, "max_abs_diff_vs_interp", r[i].max_abs_diff);
+    cJSON_AddItemToArray(arr, e);
+  }
+  char *text = cJSON_Print(root);
+  puts(text);
+  free(text);
+  cJSON_Delete(root);
+}
+
+/* ------------------------------------------------------------- command */
+
+static bool run_engines(dlc_graph *g, const bench_opts *o,
+                        const dlc_tensor *ins, bench_result *r, dlc_diag *d) {
+  for (int j = 0; j < o->n_engines; j++) {
+    bench_result *x = &r[j];
+    dlc_engine e = DLC_ENGINE_INTERP;
+    x->compile_ms = x->max_abs_diff = -1;
+    if (!strcmp(x->engine, "compiled")) {
+      if (!time_compiled(g, ins, o, x, d))
+        return false;
+    } else if (!dlc_engine_from_name(x->engine, &e) ||
+               !time_interp(g, e, ins, o, x, d)) {
+      return false;
+    }
+  }
+  const bench_result *ref = find(r, o->n_engines, "interp");
+  for (int i = 0; ref && i < o->n_engines; i++)
+    if (&r[i] != ref)
+      r[i].max_abs_diff = max_diff(r[i].outs, ref->outs, g->outputs.n);
+  return true;
+}
+
+static int bench_model(bench_opts *o) {
+  dlc_graph *g = dlc_cli_load_model(o->model);
+  if (!g)
+    return DLC_EXIT_BAD_INPUT;
+  dlc_tensor *ins = make_inputs(g, o->batch);
+  if (openblas_set_num_threads)
+    openblas_set_num_threads((int)o->threads);
+  bench_result r[MAX_ENGINES];
+  memset(r, 0, sizeof r);
+  for (int i = 0; i < o->n_engines; i++)
+    r[i].engine = o->engines[i];
+  dlc_diag d;
+  dlc_diag_init(&d, o->model);
+  bool ok = run_engines(g, o, ins, r, &d);
+  dlc_diag_print(&d, stderr);
+  dlc_diag_free(&d);
+  if (ok && o->json)
+    print_json(o, r, o->n_engines);
+  else if (ok)
+    print_table(o, r, o->n_engines);
+  for (int i = 0; i < o->n_engines; i++) {
+    if (r[i].outs)
+      dlc_interp_free_tensors(r[i].outs, (int)g->outputs.n);
+    free(r[i].outs);
+  }
+  dlc_interp_free_tensors(ins, (int)g->inputs.n);
+  free(ins);
+  dlc_graph_destroy(g);
+  return ok ? DLC_EXIT_OK : DLC_EXIT_BAD_INPUT;
+}
+
+int dlc_cmd_bench(int argc, char **argv) {
+  bench_opts o;
+  int rc = bench_parse(argc, argv, &o);
+  return rc >= 0 ? rc : bench_model(&o);
+}
