@@ -87,7 +87,9 @@ static char *at_key(char out[PATH_MAX_LEN], const char *parent,
 }
 
 static char *at_index(char out[PATH_MAX_LEN], const char *parent, long long i) {
-  snprintf(out, PATH_MAX_LEN, "%s[%lld]", parent, i);
+  /* keep room for the index: a path at the limit loses its middle, not
+   * the index that locates the problem */
+  snprintf(out, PATH_MAX_LEN, "%.*s[%lld]", PATH_MAX_LEN - 24, parent, i);
   return out;
 }
 

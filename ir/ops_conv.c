@@ -611,7 +611,7 @@ static bool pool_check_pads(dlc_op_ctx *c, const geom *g) {
 static bool pool_setup(dlc_op_ctx *c, pool_info *p) {
   const dlc_tensor *x = c->in[0];
   shape_buf b;
-  bool ceil_mode;
+  bool ceil_mode = false;
   memset(p, 0, sizeof *p);
   if (!x)
     return dlc_op_error(c, "input X is required");

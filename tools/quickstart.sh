@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 tools/setup.sh
 build=${DLC_BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)"
+cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" \
+  --target dlc dlcrt digits_accuracy
 
 ex=examples/digits
 out=$build/examples/digits
