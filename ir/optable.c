@@ -3,7 +3,7 @@
 
 #include "ops_impl.h"
 
-const dlc_attr_schema dlc_attrs_none[] = {{NULL}};
+const dlc_attr_schema dlc_attrs_none[] = {{.name = NULL}};
 
 /* The MAC counter of operators that do no multiply-adds worth counting. */
 int64_t dlc_macs_zero(const dlc_op_ctx *c) {
