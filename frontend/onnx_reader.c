@@ -376,6 +376,25 @@ static bool resolve_inputs(dlc_onnx_reader *r, const Onnx__NodeProto *np,
   return ok;
 }
 
+/* Input and output counts against the operator table, after normalisation
+ * (which may add inputs): shape inference and the kernels rely on them. */
+static bool check_arity(dlc_onnx_reader *r, const dlc_onnx_node *nb,
+                        const char *where) {
+  const dlc_op_info *info = dlc_op_get_info(nb->op);
+  bool ok = true;
+  if (nb->n_in < info->min_inputs || nb->n_in > info->max_inputs) {
+    dlc_onnx_err(r, where, "has %d inputs; %s takes %d to %d", nb->n_in,
+                 info->name, info->min_inputs, info->max_inputs);
+    ok = false;
+  }
+  if (nb->n_out < info->min_outputs || nb->n_out > info->max_outputs) {
+    dlc_onnx_err(r, where, "has %d outputs; %s produces %d to %d", nb->n_out,
+                 info->name, info->min_outputs, info->max_outputs);
+    ok = false;
+  }
+  return ok;
+}
+
 static void add_node(dlc_onnx_reader *r, const Onnx__NodeProto *np,
                      const char *name, dlc_onnx_node *nb) {
   const char *where = node_where(r, name, np);
@@ -384,6 +403,7 @@ static void add_node(dlc_onnx_reader *r, const Onnx__NodeProto *np,
   bool ok = resolve_inputs(r, np, where, nb);
   ok = dlc_onnx_convert_attrs(r, np, where, nb) && ok;
   ok = ok && dlc_onnx_normalize(r, nb, where);
+  ok = ok && check_arity(r, nb, where);
   if (!ok || r->errors)
     return; /* the graph will be discarded: do not half-build it */
   dlc_node *n = dlc_graph_add_node(r->g, name, nb->op, nb->n_in, nb->in,

@@ -65,7 +65,28 @@ static void propagate_constant(dlc_graph *g, dlc_node *n, dlc_op_ctx *c,
       n->outputs[i]->type.data = c->out[i].data;
 }
 
+/* Operators' inference functions index their inputs and outputs by the
+ * table's arity: a node outside it (a frontend bug or a hostile model that
+ * slipped through) is refused here rather than read out of bounds. */
+static bool arity_ok(const dlc_node *n, dlc_diag *d) {
+  const dlc_op_info *info = dlc_op_get_info(n->op);
+  int ins = dlc_node_op_inputs(n);
+  if (ins >= info->min_inputs && ins <= info->max_inputs &&
+      n->n_outputs >= info->min_outputs && n->n_outputs <= info->max_outputs)
+    return true;
+  char where[512];
+  snprintf(where, sizeof where, "node '%s' (%s)", n->name, info->name);
+  dlc_diag_error(d, where,
+                 "has %d inputs and %d outputs; %s takes %d to %d inputs and "
+                 "produces %d to %d outputs",
+                 ins, n->n_outputs, info->name, info->min_inputs,
+                 info->max_inputs, info->min_outputs, info->max_outputs);
+  return false;
+}
+
 static bool infer_node(dlc_graph *g, dlc_node *n, dlc_diag *d) {
+  if (!arity_ok(n, d))
+    return false;
   for (int i = 0; i < n->n_inputs; i++)
     if (n->inputs[i] && !type_known(n->inputs[i]))
       return false; /* upstream failure, already reported */

@@ -82,7 +82,7 @@ static const char PASSES_HELP[] =
     "\n"
     "Lists the optimisation passes in pipeline order, with the lowest -O\n"
     "level that runs each. Commands that optimise (dlc MODEL -o, run,\n"
-    "stats, show) take -O0..-O3, --disable-pass NAME (repeatable),\n"
+    "bench, stats, show) take -O0..-O3, --disable-pass NAME (repeatable),\n"
     "--dump-ir after=NAME|all and --verify-each.\n";
 
 int dlc_cmd_passes(int argc, char **argv) {
