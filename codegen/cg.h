@@ -384,4 +384,34 @@ void cg_gemm_epi_axes(const dlc_node *n, int *row_axis, int *lane_axis);
  * kernels (for side-by-side benchmarks). */
 const cg_emitter *cg_select_conv(const dlc_node *n);
 
+/* ==================================================================
+ * ONNX extra and dlc-domain operators (cg_extra.c, cg_dlcops.c; owner:
+ * the ops helper). Appended block.
+ * ================================================================== */
+
+/* cg_emit_map reads each operand and writes the output with the element
+ * type of its tensor's dtype (float32; int64, int32; int8 and uint8/bool as
+ * i8): op receives scalars or vectors of those types, ty giving the lane
+ * count as a float type, and returns the output's type. At most this many
+ * operands: */
+#define CG_MAP_MAX_OPERANDS 40
+/* The LLVM type of one element of dtype dt (float for UNDEFINED). */
+LLVMTypeRef cg_elem_type(const cg_ctx *c, dlc_dtype dt);
+/* elem, or a vector of elem with as many lanes as shape when it is one. */
+LLVMTypeRef cg_like(LLVMTypeRef elem, LLVMTypeRef shape);
+
+/* Drops size-1 dims of dims[0..rank) and merges neighbours that all n_ops
+ * stride tables walk as one; returns the new rank (0: one element). */
+int cg_collapse(int rank, int64_t *dims, int n_ops,
+                int64_t st[][DLC_MAX_RANK]);
+
+/* Why a node of ops_extra.def or ops_dlc.def computed at run time cannot be
+ * compiled (a dtype or arity its kernel does not handle), or NULL. */
+const char *cg_extra_unsupported(const dlc_node *n);
+
+extern const cg_emitter cg_emit_extra_unary, cg_emit_compare, cg_emit_where,
+    cg_emit_min_max, cg_emit_cast, cg_emit_expand, cg_emit_constant_of_shape,
+    cg_emit_range, cg_emit_reduce, cg_emit_scale_shift,
+    cg_emit_channel_shuffle, cg_emit_gelu, cg_emit_fused_elementwise;
+
 #endif /* DLC_CG_H */

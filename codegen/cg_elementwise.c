@@ -1,6 +1,8 @@
 /* cg_elementwise.c — element-wise kernels: the broadcasting map loop that
  * every element-wise operator (and BatchNormalization's scale and shift)
- * goes through, and the per-operator scalar/vector formulas.
+ * goes through, and the per-operator scalar/vector formulas. The map reads
+ * and writes each tensor with its own dtype's element type, so the typed
+ * operators of cg_extra.c (comparisons, Cast, Where) use it too.
  *
  * Math functions: exp, pow and sqrt are LLVM intrinsics (exp and pow become
  * calls to expf/powf, lane by lane); erf and tanh call erff/tanhf. A model
@@ -10,7 +12,28 @@
 
 #include "codegen/cg.h"
 
-#define MAX_OPERANDS 4
+#define MAX_OPERANDS CG_MAP_MAX_OPERANDS
+
+LLVMTypeRef cg_elem_type(const cg_ctx *c, dlc_dtype dt) {
+  switch (dt) {
+  case DLC_DT_INT64: return c->i64;
+  case DLC_DT_INT32: return c->i32;
+  case DLC_DT_INT8:
+  case DLC_DT_UINT8: return c->i8;
+  default: return c->f32; /* float32 (and tensors built without a dtype) */
+  }
+}
+
+LLVMTypeRef cg_like(LLVMTypeRef elem, LLVMTypeRef shape) {
+  if (LLVMGetTypeKind(shape) != LLVMVectorTypeKind)
+    return elem;
+  return LLVMVectorType(elem, LLVMGetVectorSize(shape));
+}
+
+/* Bytes of one element of t (float32 when no dtype is set). */
+static unsigned elem_bytes(const dlc_tensor *t) {
+  return t->dtype == DLC_DT_UNDEFINED ? 4 : (unsigned)dlc_dtype_size(t->dtype);
+}
 
 /* Broadcast strides of operand t over out's dims (0 where it repeats). */
 static void broadcast_strides(const dlc_tensor *t, const dlc_tensor *out,
@@ -26,8 +49,8 @@ static void broadcast_strides(const dlc_tensor *t, const dlc_tensor *out,
 
 /* Drops size-1 dims and merges a dim into the next inner one whenever every
  * operand walks them as one (stride[k] == stride[k+1] * dims[k+1]). */
-static int collapse(int rank, int64_t *dims, int n_ops,
-                    int64_t st[][DLC_MAX_RANK]) {
+int cg_collapse(int rank, int64_t *dims, int n_ops,
+                int64_t st[][DLC_MAX_RANK]) {
   int r = 0;
   for (int k = 0; k < rank; k++) {
     if (dims[k] == 1)
@@ -49,33 +72,49 @@ static int collapse(int rank, int64_t *dims, int n_ops,
   return r;
 }
 
+/* Operands and output of one map; index n is the output. Element types come
+ * from the tensors' dtypes, so comparisons (float -> uint8), Cast and Where
+ * share the loop with the float operators. */
 typedef struct map_inner {
   int n;
-  LLVMValueRef *p, *base, out, obase;
-  int64_t *st; /* innermost stride of each operand */
+  LLVMValueRef p[MAX_OPERANDS + 1], base[MAX_OPERANDS + 1];
+  LLVMTypeRef elem[MAX_OPERANDS + 1];
+  unsigned align[MAX_OPERANDS + 1];
+  int64_t st[MAX_OPERANDS]; /* innermost stride of each operand */
   cg_map_op op;
   const void *ud;
 } map_inner;
+
+static LLVMValueRef elem_ptr(cg_fn *f, const map_inner *m, int i,
+                             LLVMValueRef at) {
+  return LLVMBuildInBoundsGEP2(f->b, m->elem[i], m->p[i], &at, 1, "");
+}
+
+static LLVMValueRef load_operand(cg_fn *f, const map_inner *m, int i,
+                                 LLVMValueRef j, LLVMTypeRef ty) {
+  LLVMValueRef at = m->base[i];
+  if (m->st[i] != 0)
+    at = cg_affine(f, at, j, m->st[i]);
+  if (!at)
+    at = cg_i64(f, 0);
+  bool splat = m->st[i] == 0;
+  LLVMTypeRef lt = splat ? m->elem[i] : cg_like(m->elem[i], ty);
+  LLVMValueRef x = LLVMBuildLoad2(f->b, lt, elem_ptr(f, m, i, at), "");
+  LLVMSetAlignment(x, m->align[i]);
+  return splat ? cg_splat(f, x, cg_like(m->elem[i], ty)) : x;
+}
 
 static void inner_run(cg_fn *f, const map_inner *m, int64_t begin,
                       int64_t end, int64_t step, LLVMTypeRef ty) {
   cg_loop l;
   LLVMValueRef j = cg_for_begin(f, &l, begin, end, step);
   LLVMValueRef x[MAX_OPERANDS];
-  for (int i = 0; i < m->n; i++) {
-    LLVMValueRef at = m->base[i];
-    if (m->st[i] != 0)
-      at = cg_affine(f, at, j, m->st[i]);
-    if (!at)
-      at = cg_i64(f, 0);
-    if (m->st[i] == 0)
-      x[i] = cg_splat(f, cg_load(f, f->c->f32, m->p[i], at), ty);
-    else
-      x[i] = cg_load(f, ty, m->p[i], at);
-  }
+  for (int i = 0; i < m->n; i++)
+    x[i] = load_operand(f, m, i, j, ty);
   LLVMValueRef y = m->op(f, x, ty, m->ud);
-  LLVMValueRef at = cg_affine(f, m->obase, j, 1);
-  cg_store(f, y, m->out, at);
+  LLVMValueRef at = cg_affine(f, m->base[m->n], j, 1);
+  LLVMValueRef s = LLVMBuildStore(f->b, y, elem_ptr(f, m, m->n, at));
+  LLVMSetAlignment(s, m->align[m->n]);
   cg_for_end(f, &l);
 }
 
@@ -83,33 +122,40 @@ void cg_emit_map(cg_fn *f, int n, LLVMValueRef *p, const dlc_tensor *const *t,
                  LLVMValueRef out, const dlc_tensor *out_t, cg_map_op op,
                  const void *ud, bool vector_ok) {
   DLC_ASSERT(n <= MAX_OPERANDS);
+  if (cg_numel(out_t) == 0)
+    return; /* nothing to write (and no loop of zero trips to build) */
   int64_t dims[DLC_MAX_RANK], st[MAX_OPERANDS + 1][DLC_MAX_RANK];
   memcpy(dims, out_t->dims, sizeof(int64_t) * (size_t)out_t->rank);
-  for (int i = 0; i < n; i++)
-    broadcast_strides(t[i], out_t, st[i]);
+  map_inner m = {.n = n, .op = op, .ud = ud};
+  for (int i = 0; i <= n; i++) {
+    const dlc_tensor *ti = i < n ? t[i] : out_t;
+    m.p[i] = i < n ? p[i] : out;
+    m.elem[i] = cg_elem_type(f->c, ti->dtype);
+    m.align[i] = elem_bytes(ti);
+    if (i < n)
+      broadcast_strides(ti, out_t, st[i]);
+  }
   cg_strides(out_t, st[n]);
-  int r = collapse(out_t->rank, dims, n + 1, st);
+  int r = cg_collapse(out_t->rank, dims, n + 1, st);
   if (r == 0) { /* a single element */
     dims[0] = 1;
     for (int i = 0; i <= n; i++)
       st[i][0] = 0;
     r = 1;
   }
-  LLVMValueRef idx[DLC_MAX_RANK], base[MAX_OPERANDS + 1];
+  LLVMValueRef idx[DLC_MAX_RANK];
   cg_nest nest;
   cg_nest_begin(f, &nest, r - 1, dims, idx);
   for (int i = 0; i <= n; i++) {
-    base[i] = NULL;
+    m.base[i] = NULL;
     for (int k = 0; k < r - 1; k++)
-      base[i] = cg_affine(f, base[i], idx[k], st[i][k]);
+      m.base[i] = cg_affine(f, m.base[i], idx[k], st[i][k]);
   }
-  int64_t inner_st[MAX_OPERANDS];
   bool unit = true;
   for (int i = 0; i < n; i++) {
-    inner_st[i] = st[i][r - 1];
-    unit = unit && inner_st[i] <= 1;
+    m.st[i] = st[i][r - 1];
+    unit = unit && m.st[i] <= 1;
   }
-  map_inner m = {n, p, base, out, base[n], inner_st, op, ud};
   int64_t d = dims[r - 1], vl = f->c->t->vl;
   int64_t main = vector_ok && unit && d >= vl ? d / vl * vl : 0;
   if (main > 0)

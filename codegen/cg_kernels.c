@@ -2,9 +2,16 @@
  * to a kernel function shared by every node with the same identity.
  *
  * A kernel's identity is its emitter, operator, input and output shapes,
- * attributes, the bytes of the inputs it reads at compile time, and whatever
- * its prepare step adds; weights and activations are pointer arguments, so
- * ResNet's repeated blocks share one function per distinct layer shape. */
+ * attributes, fused epilogue, the bytes of the inputs it reads at compile
+ * time, whether its pointer arguments may alias, and whatever its prepare
+ * step adds; weights and activations are pointer arguments, so ResNet's
+ * repeated blocks share one function per distinct layer shape.
+ *
+ * Pointer arguments are `noalias` (LLVM may then keep values in registers
+ * across stores) except when the memory plan made this call's output share
+ * storage with one of its inputs (an in-place element-wise node): then the
+ * kernel is a separate function without `noalias`, and the element-wise
+ * emitters read each element before writing the same index. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,10 +51,30 @@ static void put_attr(bytes *k, const dlc_attr *a) {
   }
 }
 
+static void put_act(bytes *k, const dlc_activation *a) {
+  put(k, &a->kind, sizeof a->kind);
+  put(k, &a->alpha, sizeof a->alpha);
+  put(k, &a->beta, sizeof a->beta);
+  put(k, &a->slope_input, sizeof a->slope_input);
+}
+
+/* The epilogue's work (not its `fused` list, which only names the ops). */
+static void put_epilogue(bytes *k, const dlc_epilogue *e) {
+  put(k, e ? "e" : "-", 1);
+  if (!e)
+    return;
+  put_act(k, &e->act1);
+  put(k, &e->residual_input, sizeof e->residual_input);
+  put_act(k, &e->act2);
+  put(k, &e->n_extra_inputs, sizeof e->n_extra_inputs);
+}
+
 static void make_key(const cg_emitter *e, const dlc_node *n,
-                     const cg_call *call, bytes *k) {
+                     const cg_call *call, bool may_alias, bytes *k) {
   put(k, e->kind, strlen(e->kind) + 1);
   put(k, &n->op, sizeof n->op);
+  put(k, &may_alias, sizeof may_alias);
+  put_epilogue(k, n->epilogue);
   for (int i = 0; i < n->n_inputs; i++) {
     const dlc_value *v = n->inputs[i];
     put(k, v ? "i" : "x", 1);
@@ -83,10 +110,43 @@ static int count_args(const cg_emitter *e, const dlc_node *n,
   return a + call->n_extra + (e->scratch && e->scratch(n) > 0);
 }
 
-static void set_kernel_attrs(cg_ctx *c, LLVMValueRef fn, int n_args) {
+/* Whether the storage of a and b overlaps (same caller buffer, same
+ * constant, or intersecting workspace byte ranges). */
+static bool same_storage(const cg_ctx *c, const dlc_value *a,
+                         const dlc_value *b) {
+  const cg_place *p = &c->plan.place[c->plan.root[a->id]];
+  const cg_place *q = &c->plan.place[c->plan.root[b->id]];
+  if (p->loc != q->loc || p->loc == CG_LOC_CONST)
+    return p->loc == CG_LOC_CONST && c->plan.root[a->id] == c->plan.root[b->id];
+  if (p->loc != CG_LOC_WORKSPACE)
+    return p->index == q->index;
+  int64_t pa = p->offset, pb = pa + (int64_t)dlc_tensor_nbytes(&a->type);
+  int64_t qa = q->offset, qb = qa + (int64_t)dlc_tensor_nbytes(&b->type);
+  return pa < qb && qa < pb;
+}
+
+/* Whether an output of n overlaps another run-time argument of the call
+ * (in-place nodes of the memory plan). Inputs read twice do not count:
+ * `noalias` only forbids overlap with memory that is written. */
+static bool args_may_alias(const cg_ctx *c, const cg_emitter *e,
+                           const dlc_node *n) {
+  for (int o = 0; o < n->n_outputs; o++) {
+    const dlc_value *w = n->outputs[o];
+    for (int i = 0; w && i < n->n_inputs; i++)
+      if (runtime_input(e, n, i) && same_storage(c, w, n->inputs[i]))
+        return true;
+    for (int j = 0; w && j < o; j++)
+      if (n->outputs[j] && same_storage(c, w, n->outputs[j]))
+        return true;
+  }
+  return false;
+}
+
+static void set_kernel_attrs(cg_ctx *c, LLVMValueRef fn, int n_args,
+                             bool may_alias) {
   unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
   unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
-  for (int i = 0; i < n_args; i++)
+  for (int i = 0; !may_alias && i < n_args; i++)
     LLVMAddAttributeAtIndex(fn, (unsigned)i + 1,
                             LLVMCreateEnumAttribute(c->llc, noalias, 0));
   LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
@@ -103,7 +163,7 @@ static void set_kernel_attrs(cg_ctx *c, LLVMValueRef fn, int n_args) {
 /* Creates the kernel function and emits its body with emitter e. */
 static LLVMValueRef build_kernel(cg_ctx *c, const cg_emitter *e,
                                  const dlc_node *n, const cg_call *call,
-                                 int n_args) {
+                                 int n_args, bool may_alias) {
   LLVMTypeRef params[64];
   DLC_ASSERT(n_args <= 64);
   for (int i = 0; i < n_args; i++)
@@ -114,7 +174,7 @@ static LLVMValueRef build_kernel(cg_ctx *c, const cg_emitter *e,
   LLVMValueRef fn = LLVMAddFunction(
       c->mod, name, LLVMFunctionType(c->void_t, params, (unsigned)n_args, 0));
   LLVMSetLinkage(fn, LLVMInternalLinkage);
-  set_kernel_attrs(c, fn, n_args);
+  set_kernel_attrs(c, fn, n_args, may_alias);
   cg_fn f = {.c = c, .node = n, .fn = fn};
   f.b = LLVMCreateBuilderInContext(c->llc);
   f.entry = LLVMAppendBasicBlockInContext(c->llc, fn, "entry");
@@ -142,8 +202,9 @@ static LLVMValueRef build_kernel(cg_ctx *c, const cg_emitter *e,
 static LLVMValueRef find_or_build(cg_ctx *c, const cg_emitter *e,
                                   const dlc_node *n, const cg_call *call,
                                   int n_args) {
+  bool may_alias = args_may_alias(c, e, n);
   bytes key = {0};
-  make_key(e, n, call, &key);
+  make_key(e, n, call, may_alias, &key);
   for (size_t i = 0; i < c->kernels.n; i++) {
     cg_kernel_entry *k = &c->kernels.items[i];
     if (k->key_len == key.n && memcmp(k->key, key.items, key.n) == 0) {
@@ -151,7 +212,7 @@ static LLVMValueRef find_or_build(cg_ctx *c, const cg_emitter *e,
       return k->fn;
     }
   }
-  LLVMValueRef fn = build_kernel(c, e, n, call, n_args);
+  LLVMValueRef fn = build_kernel(c, e, n, call, n_args, may_alias);
   if (!fn) {
     dlc_vec_free(&key);
     return NULL;

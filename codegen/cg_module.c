@@ -61,25 +61,17 @@ LLVMValueRef cg_const_blob(cg_ctx *c, const void *data, size_t size,
   return gv;
 }
 
-/* Every node gets an emitter (or is folded/aliased); every value that
- * exists at run time is float32. Reports every problem. */
+/* Every node gets an emitter (or is folded/aliased); the ABI's inputs and
+ * outputs are float32 (integer and bool tensors inside the graph are the
+ * selection point's business: each emitter says which dtypes it handles).
+ * Reports every problem. */
 static bool check_graph(const cg_ctx *c) {
   const dlc_graph *g = c->g;
   bool ok = true;
   for (size_t k = 0; k < g->nodes.n; k++) {
     const dlc_node *n = g->nodes.items[k];
-    if (n->dead || cg_node_is_folded(n))
+    if (n->dead || n->elided || cg_node_is_folded(n))
       continue;
-    for (int i = 0; i < n->n_outputs; i++) {
-      const dlc_value *v = n->outputs[i];
-      if (v && v->type.dtype != DLC_DT_FLOAT32) {
-        dlc_diag_error(c->d, "", "node '%s' (%s): output '%s' is %s computed "
-                       "at run time; compiled code handles float32 only",
-                       n->name, dlc_op_name(n->op), v->name,
-                       dlc_dtype_name(v->type.dtype));
-        ok = false;
-      }
-    }
     const char *why = NULL;
     if (!cg_node_is_alias(c, n) && !cg_select(n, &why)) {
       dlc_diag_error(c->d, "", "node '%s' (%s): cannot compile: %s", n->name,
@@ -129,9 +121,48 @@ static void copy_outputs(cg_ctx *c, LLVMBuilderRef b, const cg_body *body) {
   }
 }
 
+/* An elided Concat's inputs were written into its slices by their
+ * producers, except a constant input (its producer was folded at compile
+ * time): copy that one into its slice. */
+static void fill_const_slices(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
+                              const dlc_node *n) {
+  for (int i = 0; i < n->n_inputs; i++) {
+    const dlc_value *v = n->inputs[i];
+    if (!v || !cg_value_is_const(v))
+      continue;
+    DLC_ASSERT(v->arena_offset >= 0);
+    LLVMValueRef off =
+        LLVMConstInt(c->i64, (unsigned long long)v->arena_offset, 0);
+    LLVMValueRef dst = LLVMBuildInBoundsGEP2(b, c->i8, body->ws, &off, 1, "");
+    LLVMBuildMemCpy(b, dst, 4, cg_value_ptr(c, b, body, v), 4,
+                    LLVMConstInt(c->i64, dlc_tensor_nbytes(&v->type), 0));
+  }
+}
+
+/* Emits every node's call in order; counts calls and skipped nodes. */
+static bool emit_nodes(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
+                       dlc_codegen_info *info) {
+  bool ok = true;
+  for (size_t k = 0; k < c->g->nodes.n; k++) {
+    const dlc_node *n = c->g->nodes.items[k];
+    const char *why;
+    if (n->dead)
+      continue;
+    if (n->elided)
+      fill_const_slices(c, b, body, n);
+    if (n->elided || cg_node_is_folded(n) || cg_node_is_alias(c, n)) {
+      info->skipped_nodes++;
+      continue;
+    }
+    ok = cg_emit_node(c, b, body, n, cg_select(n, &why)) && ok;
+    info->kernel_calls++;
+  }
+  return ok;
+}
+
 /* void PREFIX_body(ptr inputs, ptr outputs, ptr ws): loads the caller's
  * pointers and calls each node's kernel in order. */
-static LLVMValueRef build_body(cg_ctx *c) {
+static LLVMValueRef build_body(cg_ctx *c, dlc_codegen_info *info) {
   LLVMTypeRef params[3] = {c->ptr, c->ptr, c->ptr};
   char name[96];
   snprintf(name, sizeof name, "%s_body", c->prefix);
@@ -152,14 +183,7 @@ static LLVMValueRef build_body(cg_ctx *c) {
     LLVMValueRef at = LLVMBuildInBoundsGEP2(b, c->ptr, arr, &k, 1, "");
     ptrs[i] = LLVMBuildLoad2(b, c->ptr, at, "");
   }
-  bool ok = true;
-  for (size_t k = 0; k < c->g->nodes.n; k++) {
-    const dlc_node *n = c->g->nodes.items[k];
-    const char *why;
-    if (n->dead || cg_node_is_folded(n) || cg_node_is_alias(c, n))
-      continue;
-    ok = cg_emit_node(c, b, &body, n, cg_select(n, &why)) && ok;
-  }
+  bool ok = emit_nodes(c, b, &body, info);
   copy_outputs(c, b, &body);
   LLVMBuildRetVoid(b);
   LLVMDisposeBuilder(b);
@@ -223,7 +247,18 @@ static bool emit_output(cg_ctx *c) {
   return ok;
 }
 
-static bool build_module(cg_ctx *c) {
+/* The figures of dlc_codegen_info that the plan and kernel list give. */
+static void fill_info(const cg_ctx *c, dlc_codegen_info *info) {
+  const dlc_graph *g = c->g;
+  info->kernels = (int)c->kernels.n;
+  info->memory_planned = g->memory_planned;
+  info->workspace_bytes = c->plan.workspace_size;
+  info->arena_bytes = g->memory_planned ? g->arena_bytes
+                                        : c->plan.workspace_size;
+  info->scratch_bytes = c->plan.workspace_size - info->arena_bytes;
+}
+
+static bool build_module(cg_ctx *c, dlc_codegen_info *info) {
   c->llc = LLVMContextCreate();
   c->mod = LLVMModuleCreateWithNameInContext(c->prefix, c->llc);
   LLVMSetTarget(c->mod, c->t->triple);
@@ -234,9 +269,10 @@ static bool build_module(cg_ctx *c) {
   c->value_global = calloc(c->g->values.n + 1, sizeof *c->value_global);
   if (!cg_plan_build(c, &c->plan))
     return false;
-  LLVMValueRef body = build_body(c);
+  LLVMValueRef body = build_body(c, info);
   if (!body)
     return false;
+  fill_info(c, info);
   cg_build_entries(c, body);
   char *msg = NULL;
   if (LLVMVerifyModule(c->mod, LLVMReturnStatusAction, &msg)) {
@@ -298,12 +334,15 @@ dlc_status dlc_codegen_compile(const dlc_graph *g,
     return DLC_ERR_INVALID;
   }
   dlc_status st = DLC_OK;
-  if (!build_module(&c))
+  dlc_codegen_info info = {0};
+  if (!build_module(&c, &info))
     st = DLC_ERR_UNSUPPORTED;
   else if (!emit_output(&c))
     st = DLC_ERR_IO;
   else if (opt->header_path && !cg_write_header(&c, opt->header_path, d))
     st = DLC_ERR_IO;
+  if (st == DLC_OK && opt->info)
+    *opt->info = info;
   ctx_free(&c);
   cg_target_free(&t);
   return st;

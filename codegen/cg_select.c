@@ -6,6 +6,9 @@
  * environment (kept so benchmarks can compare them side by side; nodes with
  * a fused epilogue always take the new kinds). The choose_algorithm pass
  * can later drive the same switch.
+ * The operators of ops_extra.def and ops_dlc.def go to cg_extra.c and
+ * cg_dlcops.c; only their kernels handle other dtypes than float32 (bool
+ * masks, Cast), the rest refuse non-float values computed at run time.
  * An operator or a use of it that no emitter handles yields NULL and a
  * reason, and the driver reports the node by name: never wrong code. */
 #include <stdlib.h>
@@ -68,6 +71,111 @@ static const cg_emitter *select_matmul(const dlc_node *n) {
     return &cg_emit_matmul;
   return n->inputs[1]->type.data ? &cg_emit_matmul_mk_packed
                                  : &cg_emit_matmul_mk;
+}
+
+/* The operators of ops_extra.def and ops_dlc.def (cg_extra.c,
+ * cg_dlcops.c). */
+static const cg_emitter *by_extra_op(const dlc_node *n, const char **why) {
+  switch (n->op) {
+  case DLC_OP_NEG:
+  case DLC_OP_ABS:
+  case DLC_OP_RECIPROCAL:
+  case DLC_OP_LOG:
+  case DLC_OP_SOFTPLUS:
+  case DLC_OP_IS_NAN:
+  case DLC_OP_NOT:
+    return &cg_emit_extra_unary;
+  case DLC_OP_EQUAL:
+  case DLC_OP_GREATER:
+  case DLC_OP_LESS:
+  case DLC_OP_GREATER_OR_EQUAL:
+  case DLC_OP_LESS_OR_EQUAL:
+  case DLC_OP_AND:
+  case DLC_OP_OR:
+  case DLC_OP_XOR:
+    return &cg_emit_compare;
+  case DLC_OP_WHERE:
+    return &cg_emit_where;
+  case DLC_OP_MIN:
+  case DLC_OP_MAX:
+    return &cg_emit_min_max;
+  case DLC_OP_CAST:
+    return &cg_emit_cast;
+  case DLC_OP_EXPAND:
+    return &cg_emit_expand;
+  case DLC_OP_CONSTANT_OF_SHAPE:
+    return &cg_emit_constant_of_shape;
+  case DLC_OP_RANGE:
+    return &cg_emit_range;
+  case DLC_OP_REDUCE_SUM:
+  case DLC_OP_REDUCE_MAX:
+  case DLC_OP_REDUCE_MIN:
+    return &cg_emit_reduce;
+  case DLC_OP_SCALE_SHIFT:
+    return &cg_emit_scale_shift;
+  case DLC_OP_CHANNEL_SHUFFLE:
+    return &cg_emit_channel_shuffle;
+  case DLC_OP_GELU:
+    return &cg_emit_gelu;
+  case DLC_OP_FUSED_ELEMENTWISE:
+    return &cg_emit_fused_elementwise;
+  default:
+    *why = "no code generator for this operator yet";
+    return NULL;
+  }
+}
+
+/* Operators whose kernels read and write other dtypes than float32 at run
+ * time (bool masks, Cast, integer Min/Max...): cg_extra_unsupported says
+ * which uses they refuse. Every other kernel is float32 only. */
+static bool typed_kernel(dlc_op op) {
+  switch (op) {
+  case DLC_OP_IS_NAN:
+  case DLC_OP_NOT:
+  case DLC_OP_EQUAL:
+  case DLC_OP_GREATER:
+  case DLC_OP_LESS:
+  case DLC_OP_GREATER_OR_EQUAL:
+  case DLC_OP_LESS_OR_EQUAL:
+  case DLC_OP_AND:
+  case DLC_OP_OR:
+  case DLC_OP_XOR:
+  case DLC_OP_WHERE:
+  case DLC_OP_MIN:
+  case DLC_OP_MAX:
+  case DLC_OP_CAST:
+  case DLC_OP_EXPAND:
+  case DLC_OP_CONSTANT_OF_SHAPE:
+  case DLC_OP_RANGE:
+  case DLC_OP_REDUCE_SUM:
+  case DLC_OP_NEG:
+  case DLC_OP_ABS:
+  case DLC_OP_CHANNEL_SHUFFLE:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* A float32-only kernel must not meet a non-float value computed at run
+ * time (constants it reads are its own business: Gather's int64 indices,
+ * Reshape's shape). */
+static const char *unsupported_dtype(const dlc_node *n) {
+  if (typed_kernel(n->op))
+    return cg_extra_unsupported(n);
+  for (int i = 0; i < n->n_inputs; i++) {
+    const dlc_value *v = n->inputs[i];
+    if (v && !cg_value_is_const(v) && v->type.dtype != DLC_DT_FLOAT32)
+      return "an input computed at run time is not float32, and this "
+             "operator's kernel handles float32 only";
+  }
+  for (int i = 0; i < n->n_outputs; i++) {
+    const dlc_value *v = n->outputs[i];
+    if (v && v->type.dtype != DLC_DT_FLOAT32)
+      return "an output is not float32, and this operator's kernel handles "
+             "float32 only";
+  }
+  return cg_extra_unsupported(n);
 }
 
 static const cg_emitter *by_op(const dlc_node *n, const char **why) {
@@ -141,8 +249,7 @@ static const cg_emitter *by_op(const dlc_node *n, const char **why) {
   case DLC_OP_GLOBAL_MAX_POOL:
     return &cg_emit_global_pool;
   default:
-    *why = "no code generator for this operator yet";
-    return NULL;
+    return by_extra_op(n, why);
   }
 }
 
@@ -171,6 +278,9 @@ static const char *unsupported_use(const dlc_node *n) {
   const char *epi = unsupported_epilogue(n);
   if (epi)
     return epi;
+  const char *dt = unsupported_dtype(n);
+  if (dt)
+    return dt;
   if (n->op == DLC_OP_DROPOUT && n->n_outputs > 1 && n->outputs[1] &&
       n->outputs[1]->is_output)
     return "Dropout's mask output is not supported";

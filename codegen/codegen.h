@@ -24,6 +24,23 @@ typedef enum dlc_emit_kind {
 /* "obj" / "asm" / "llvm" / "bc" -> kind; false if unknown. */
 bool dlc_emit_kind_from_name(const char *name, dlc_emit_kind *out);
 
+/* What one compilation produced (filled when dlc_codegen_options.info is
+ * set): for tests and `dlc bench`. */
+typedef struct dlc_codegen_info {
+  int kernel_calls;        /* kernel calls in the model body, one per node
+                              that runs code (a fused epilogue is part of
+                              its node's call) */
+  int kernels;             /* distinct kernel functions */
+  int skipped_nodes;       /* live nodes without a call: folded constants,
+                              views that alias, elided Concats */
+  bool memory_planned;     /* the workspace is the passes' arena */
+  int64_t arena_bytes;     /* activations: graph->arena_bytes when planned,
+                              else the codegen's own planner's peak
+                              (scratch included) */
+  int64_t scratch_bytes;   /* kernel scratch after the arena (planned) */
+  int64_t workspace_bytes; /* PREFIX_workspace_size(1) */
+} dlc_codegen_info;
+
 typedef struct dlc_codegen_options {
   const char *output_path; /* required */
   dlc_emit_kind emit;
@@ -43,13 +60,21 @@ typedef struct dlc_codegen_options {
                               where an input has a symbolic batch dim (the
                               caller bound it, e.g. `--batch N`); default:
                               a symbolic batch becomes PREFIX_run_batch's n */
+  const char *conv_kind;   /* Conv kernel kind to use where it applies
+                              ("direct", "pointwise", "im2col",
+                              "depthwise"); NULL: chosen by shape */
+  dlc_codegen_info *info;  /* NULL, or filled on success */
 } dlc_codegen_options;
 
 /* Options with their defaults (-O2, object, host). */
 void dlc_codegen_options_init(dlc_codegen_options *o);
 
 /* Compiles g (sorted and shape-inferred; symbolic dims bound to 1) as
- * options say. A symbolic leading batch dim becomes the n of
+ * options say. g may come straight from the frontend or from the pass
+ * pipeline (passes/passes.h): fused epilogues are compiled into their
+ * node's kernel, and when g->memory_planned every activation lives at its
+ * arena_offset, so the workspace is g->arena_bytes plus one scratch region
+ * after it (docs/abi.md). A symbolic leading batch dim becomes the n of
  * PREFIX_run_batch when the graph is batch-separable, else an error (unless
  * fixed_batch). Every problem goes to d: an unsupported operator names the
  * node; an unknown triple or CPU, an unwritable path, a failed link each give

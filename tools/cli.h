@@ -73,6 +73,25 @@ dlc_status dlc_run_compiled(const char *model_path, const dlc_graph *g,
                             const dlc_tensor *inputs, int n_inputs,
                             dlc_tensor *outputs, dlc_diag *d);
 
+/* dlc_run_compiled with the optimisation options of `dlc run` (-O0..-O3,
+ * --disable-pass, ...): the model is reloaded from model_path and that copy
+ * optimised and compiled (g, the caller's, stays unoptimised). The strong
+ * definition is in tools/cmd_compile.c, a weak fallback in tools/cmd_run.c. */
+dlc_status dlc_run_compiled_with(const char *model_path, const dlc_graph *g,
+                                 const dlc_cli_passes *p,
+                                 const dlc_tensor *inputs, int n_inputs,
+                                 dlc_tensor *outputs, dlc_diag *d);
+
+/* Prepares a loaded graph for the compiled engine (tools/cmd_compile.c):
+ * runs the pass pipeline p (none at -O0; problems printed to stderr), then,
+ * when batch > 0 and g has a symbolic batch that must be fixed (force_fixed,
+ * or the optimised graph is not batch-separable), binds it to batch and
+ * re-plans memory for those shapes (the passes plan with the batch bound to
+ * 1). *fixed says whether it did: compile with fixed_batch then. */
+bool dlc_cli_prepare_compiled(dlc_graph *g, const char *model,
+                              const dlc_cli_passes *p, int64_t batch,
+                              bool force_fixed, bool *fixed, dlc_diag *d);
+
 /* Path of libdlcrt.a for linking compiled models: $DLC_RUNTIME_LIB, else
  * beside the dlc executable, else ../lib relative to it
  * (tools/cmd_compile.c). */

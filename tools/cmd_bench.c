@@ -4,7 +4,10 @@
  * --batch), first --warmup untimed runs, then --repeat runs timed one by one
  * with CLOCK_MONOTONIC; the median and the minimum are reported, with the
  * interpreter/engine ratio. Compilation happens before any timed run and is
- * reported on its own. --json prints one object for scripts (the schema is in
+ * reported on its own. The compiled engine runs the pass pipeline first
+ * (-O2 by default) on its own copy of the model; `compiled@O0` ..
+ * `compiled@O3` (or --compare-opt) put several levels side by side in one
+ * run. --json prints one object for scripts (the schema is in
  * bench/README.md and is kept stable: fields are only ever added). */
 #include <math.h>
 #include <stdio.h>
@@ -22,25 +25,33 @@
  * that a build against another BLAS still links. */
 extern void openblas_set_num_threads(int n) __attribute__((weak));
 
-/* tools/cmd_compile.c (to move into cli.h). */
-
 static const char BENCH_HELP[] =
-    "usage: dlc bench MODEL [--engine E ...] [--batch N] [--threads N]\n"
-    "                 [--repeat N] [--warmup N] [--cpu NAME] [-O0..-O3]\n"
-    "                 [--json]\n"
+    "usage: dlc bench MODEL [--engine E ...] [--compare-opt] [--batch N]\n"
+    "                 [--threads N] [--repeat N] [--warmup N] [--cpu NAME]\n"
+    "                 [-O0..-O3] [--disable-pass NAME] [--json]\n"
     "\n"
     "Times MODEL on random inputs (fixed seed) with each engine and compares\n"
     "it with the reference interpreter.\n"
     "\n"
-    "  --engine E    compiled, interp or blas; repeat or separate with commas\n"
-    "                (default: compiled,interp)\n"
+    "  --engine E    compiled, compiled@O0 .. compiled@O3, interp or blas;\n"
+    "                repeat or separate with commas (default:\n"
+    "                compiled,interp). compiled@ON compiles at -ON whatever\n"
+    "                -O says, so levels can be compared in one run\n"
+    "  --compare-opt the compiled engine at -O0 and -O2 side by side (adds\n"
+    "                compiled@O0,compiled@O2, and interp when no --engine\n"
+    "                is given)\n"
     "  --batch N     size of a symbolic batch dimension (default 1)\n"
     "  --threads N   threads for the blas engine (OpenBLAS); compiled and\n"
     "                interp kernels do not use threads yet (default 1)\n"
     "  --repeat N    timed runs per engine (default 20)\n"
     "  --warmup N    untimed runs first (default 3)\n"
     "  --cpu NAME    CPU the compiled engine targets (default: native)\n"
-    "  -O0 .. -O3    optimisation level of the compiled engine (default -O2)\n"
+    "  -O0 .. -O3    level of the plain compiled engine (default -O2): -O0\n"
+    "                compiles the model as loaded, -O1 and up after the\n"
+    "                pass pipeline (dlc passes); also LLVM's level\n"
+    "  --disable-pass NAME, --dump-ir after=NAME|all, --verify-each\n"
+    "                pass options of the compiled engines (as for dlc MODEL\n"
+    "                -o)\n"
     "  --json        print one JSON object instead of a table\n"
     "\n"
     "Exit status: 0 success, 1 bad model or an engine failed, 2 bad usage.\n";
@@ -50,9 +61,11 @@ enum { MAX_ENGINES = 8 };
 typedef struct bench_opts {
   const char *model, *cpu;
   char engines[MAX_ENGINES][16];
-  int n_engines, opt_level;
+  int n_engines;
+  bool compare_opt;
   int64_t batch, threads, repeat, warmup;
   bool json;
+  dlc_cli_passes passes; /* -O (the plain compiled engine's level), ... */
 } bench_opts;
 
 typedef struct bench_result {
@@ -60,9 +73,24 @@ typedef struct bench_result {
   double median_ms, min_ms, mean_ms, compile_ms; /* compile_ms < 0: none */
   double max_abs_diff;                           /* vs interp; < 0: none */
   int64_t runs;
-  char cpu[64];     /* compiled: the CPU the code was built for */
+  /* compiled only */
+  char cpu[64];     /* the CPU the code was built for */
+  int opt_level;
+  int nodes;        /* live nodes of the graph compiled */
+  int64_t lower_bound_bytes; /* dlc_plan_lower_bound of that graph */
+  dlc_codegen_info info;
   dlc_tensor *outs; /* of the last run */
 } bench_result;
+
+static bool is_compiled(const char *engine) {
+  return !strncmp(engine, "compiled", 8);
+}
+
+/* The -O level of a compiled engine: "compiled@ON" or the -O option. */
+static int engine_level(const bench_opts *o, const char *engine) {
+  const char *at = strchr(engine, '@');
+  return at ? at[2] - '0' : o->passes.opt.opt_level;
+}
 
 /* ------------------------------------------------------------ arguments */
 
@@ -71,9 +99,12 @@ static int add_engines(bench_opts *o, const char *list) {
   snprintf(buf, sizeof buf, "%s", list);
   for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
     dlc_engine e;
-    if (strcmp(tok, "compiled") != 0 && !dlc_engine_from_name(tok, &e))
+    bool level = !strncmp(tok, "compiled@O", 10) && tok[10] >= '0' &&
+                 tok[10] <= '3' && !tok[11];
+    if (strcmp(tok, "compiled") != 0 && !level &&
+        !dlc_engine_from_name(tok, &e))
       return dlc_cli_usage_error("bench: unknown engine '%s' (compiled, "
-                                 "interp, blas)", tok);
+                                 "compiled@O0..3, interp, blas)", tok);
     if (o->n_engines == MAX_ENGINES)
       return dlc_cli_usage_error("bench: too many engines");
     snprintf(o->engines[o->n_engines++], sizeof o->engines[0], "%s", tok);
@@ -104,10 +135,13 @@ static int parse_option(int argc, char **argv, int *i, bench_opts *o) {
   int m = parse_number(argc, argv, i, o);
   if (m != 0)
     return m;
+  m = dlc_cli_passes_arg(argc, argv, i, &o->passes);
+  if (m != 0)
+    return m < 0 ? DLC_EXIT_USAGE : -1;
   if (!strcmp(arg, "--json"))
     o->json = true;
-  else if (!strncmp(arg, "-O", 2) && arg[2] >= '0' && arg[2] <= '3' && !arg[3])
-    o->opt_level = arg[2] - '0';
+  else if (!strcmp(arg, "--compare-opt"))
+    o->compare_opt = true;
   else if ((m = dlc_cli_option(argc, argv, i, "--engine", &v)) == 1)
     return add_engines(o, v);
   else if (m == 0 && (m = dlc_cli_option(argc, argv, i, "--cpu", &v)) == 1)
@@ -121,8 +155,9 @@ static int parse_option(int argc, char **argv, int *i, bench_opts *o) {
 
 /* Returns -1 to go on, else the exit status. */
 static int bench_parse(int argc, char **argv, bench_opts *o) {
-  *o = (bench_opts){.cpu = "native", .opt_level = 2, .batch = 1, .threads = 1,
-                    .repeat = 20, .warmup = 3};
+  *o = (bench_opts){.cpu = "native", .batch = 1, .threads = 1, .repeat = 20,
+                    .warmup = 3};
+  dlc_cli_passes_init(&o->passes, 2);
   for (int i = 1; i < argc; i++) {
     if (dlc_cli_is_help(argv[i])) {
       fputs(BENCH_HELP, stdout);
@@ -140,11 +175,11 @@ static int bench_parse(int argc, char **argv, bench_opts *o) {
   }
   if (!o->model)
     return dlc_cli_usage_error("bench: no model given");
-  if (o->n_engines == 0) {
-    snprintf(o->engines[0], sizeof o->engines[0], "compiled");
-    snprintf(o->engines[1], sizeof o->engines[1], "interp");
-    o->n_engines = 2;
-  }
+  if (o->compare_opt)
+    return add_engines(o, o->n_engines ? "compiled@O0,compiled@O2"
+                                       : "compiled@O0,compiled@O2,interp");
+  if (o->n_engines == 0)
+    return add_engines(o, "compiled,interp");
   return -1;
 }
 
@@ -229,33 +264,41 @@ static bool time_interp(const dlc_graph *g, dlc_engine e,
   return true;
 }
 
-/* Compiles g for the compiled engine (timed into r->compile_ms). A
- * symbolic batch that is not separable is compiled fixed at --batch;
- * *n receives the batch to pass to run_batch. */
-static dlc_compiled *compile_engine(dlc_graph *g, const bench_opts *o,
-                                    bench_result *r, int64_t *n,
-                                    dlc_diag *d) {
+/* Loads the model afresh (the passes rewrite it; the interpreters keep the
+ * model as loaded), optimises it at the engine's level and compiles it,
+ * timed together into r->compile_ms. A symbolic batch that is not separable
+ * is compiled fixed at --batch; *n receives the batch to pass to run_batch.
+ * *gp receives the graph compiled (free: dlc_graph_destroy). */
+static dlc_compiled *compile_engine(const bench_opts *o, bench_result *r,
+                                    int64_t *n, dlc_graph **gp, dlc_diag *d) {
   dlc_codegen_options opt;
   dlc_codegen_options_init(&opt);
   opt.cpu = o->cpu;
-  opt.opt_level = o->opt_level;
+  opt.opt_level = r->opt_level;
+  opt.info = &r->info;
   opt.runtime_lib = dlc_cli_runtime_lib();
   if (!opt.runtime_lib) {
     dlc_diag_error(d, "", "cannot find libdlcrt.a beside the dlc executable "
                    "(set DLC_RUNTIME_LIB)");
     return NULL;
   }
-  dlc_diag scratch;
-  dlc_diag_init(&scratch, "");
-  bool separable = dlc_codegen_batch_separable(g, &scratch);
-  dlc_diag_free(&scratch);
-  *n = separable ? o->batch : 1;
-  opt.fixed_batch = !separable;
-  dlc_compiled *m = NULL;
+  dlc_cli_passes p = o->passes;
+  p.opt.opt_level = r->opt_level;
   double t0 = now_ms();
-  if (separable || dlc_cli_bind_batch(g, o->batch, d) == DLC_OK)
-    dlc_compiled_create(g, &opt, &m, d);
+  dlc_graph *g = *gp = dlc_cli_load_model(o->model);
+  bool fixed = false;
+  if (!g || !dlc_cli_prepare_compiled(g, o->model, &p, o->batch, false,
+                                      &fixed, d))
+    return NULL;
+  *n = fixed ? 1 : o->batch;
+  opt.fixed_batch = fixed;
+  dlc_compiled *m = NULL;
+  dlc_compiled_create(g, &opt, &m, d);
   r->compile_ms = now_ms() - t0;
+  dlc_pass_stats st;
+  dlc_passes_stats(g, &st);
+  r->nodes = st.nodes;
+  r->lower_bound_bytes = dlc_plan_lower_bound(g);
   if (m)
     snprintf(r->cpu, sizeof r->cpu, "%s", dlc_compiled_model(m)->target_cpu);
   return m;
@@ -263,12 +306,15 @@ static dlc_compiled *compile_engine(dlc_graph *g, const bench_opts *o,
 
 /* Runs once through the generic path (output shapes, kept for the diff),
  * then times run_batch on those buffers. */
-static bool time_compiled(dlc_graph *g, const dlc_tensor *ins,
-                          const bench_opts *o, bench_result *r, dlc_diag *d) {
+static bool time_compiled(const dlc_tensor *ins, const bench_opts *o,
+                          bench_result *r, dlc_diag *d) {
   int64_t n = 1;
-  dlc_compiled *m = compile_engine(g, o, r, &n, d);
-  if (!m)
+  dlc_graph *g = NULL;
+  dlc_compiled *m = compile_engine(o, r, &n, &g, d);
+  if (!m) {
+    dlc_graph_destroy(g);
     return false;
+  }
   size_t no = g->outputs.n;
   r->outs = calloc(no + 1, sizeof *r->outs);
   const float **in = calloc(g->inputs.n + 1, sizeof *in);
@@ -294,6 +340,7 @@ static bool time_compiled(dlc_graph *g, const dlc_tensor *ins,
   free(in);
   free(out);
   dlc_compiled_destroy(m);
+  dlc_graph_destroy(g);
   return ok;
 }
 
@@ -326,19 +373,21 @@ static void print_table(const bench_opts *o, const bench_result *r, int n) {
          "(blas only: compiled and interp kernels do not use threads yet)\n",
          o->model, (long long)o->batch, (long long)o->repeat,
          (long long)o->warmup, (long long)o->threads);
-  printf("%-10s %12s %12s %12s  %s\n", "engine", "median ms", "min ms",
+  printf("%-12s %12s %12s %12s  %s\n", "engine", "median ms", "min ms",
          "vs interp", "notes");
   for (int i = 0; i < n; i++) {
-    char ratio[32] = "-", notes[128] = "";
+    char ratio[32] = "-", notes[256] = "";
     if (ref)
       snprintf(ratio, sizeof ratio, "%.2fx", ref->median_ms / r[i].median_ms);
     if (r[i].compile_ms >= 0)
-      snprintf(notes, sizeof notes, "compiled in %.0f ms (-O%d, cpu %s); ",
-               r[i].compile_ms, o->opt_level, r[i].cpu);
+      snprintf(notes, sizeof notes, "compiled in %.0f ms (-O%d, cpu %s); "
+               "%d nodes, %d calls, workspace %lld B; ", r[i].compile_ms,
+               r[i].opt_level, r[i].cpu, r[i].nodes, r[i].info.kernel_calls,
+               (long long)r[i].info.workspace_bytes);
     if (r[i].max_abs_diff >= 0)
       snprintf(notes + strlen(notes), sizeof notes - strlen(notes),
                "max |diff| vs interp %.2g", r[i].max_abs_diff);
-    printf("%-10s %12.4f %12.4f %12s  %s\n", r[i].engine, r[i].median_ms,
+    printf("%-12s %12.4f %12.4f %12s  %s\n", r[i].engine, r[i].median_ms,
            r[i].min_ms, ratio, notes);
   }
 }
@@ -362,8 +411,16 @@ static void print_json(const bench_opts *o, const bench_result *r, int n) {
     cJSON_AddNumberToObject(e, "runs", (double)r[i].runs);
     if (r[i].compile_ms >= 0) {
       cJSON_AddNumberToObject(e, "compile_ms", r[i].compile_ms);
-      cJSON_AddNumberToObject(e, "opt_level", o->opt_level);
+      cJSON_AddNumberToObject(e, "opt_level", r[i].opt_level);
       cJSON_AddStringToObject(e, "cpu", r[i].cpu);
+      cJSON_AddNumberToObject(e, "nodes", r[i].nodes);
+      cJSON_AddNumberToObject(e, "kernel_calls", r[i].info.kernel_calls);
+      cJSON_AddNumberToObject(e, "workspace_bytes",
+                              (double)r[i].info.workspace_bytes);
+      cJSON_AddNumberToObject(e, "arena_bytes",
+                              (double)r[i].info.arena_bytes);
+      cJSON_AddNumberToObject(e, "arena_lower_bound_bytes",
+                              (double)r[i].lower_bound_bytes);
     }
     if (ref)
       cJSON_AddNumberToObject(e, "speedup_vs_interp",
@@ -386,8 +443,9 @@ static bool run_engines(dlc_graph *g, const bench_opts *o,
     bench_result *x = &r[j];
     dlc_engine e = DLC_ENGINE_INTERP;
     x->compile_ms = x->max_abs_diff = -1;
-    if (!strcmp(x->engine, "compiled")) {
-      if (!time_compiled(g, ins, o, x, d))
+    if (is_compiled(x->engine)) {
+      x->opt_level = engine_level(o, x->engine);
+      if (!time_compiled(ins, o, x, d))
         return false;
     } else if (!dlc_engine_from_name(x->engine, &e) ||
                !time_interp(g, e, ins, o, x, d)) {
@@ -435,5 +493,8 @@ static int bench_model(bench_opts *o) {
 int dlc_cmd_bench(int argc, char **argv) {
   bench_opts o;
   int rc = bench_parse(argc, argv, &o);
-  return rc >= 0 ? rc : bench_model(&o);
+  if (rc < 0)
+    rc = bench_model(&o);
+  dlc_cli_passes_free(&o.passes);
+  return rc;
 }

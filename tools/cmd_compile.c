@@ -1,8 +1,10 @@
 /* cmd_compile.c — the main command, `dlc MODEL -o model.o [options]`: load
- * the model, compile it with the LLVM backend and write the object (or
+ * the model, run the optimisation passes (-O1 and up; the same -O is LLVM's
+ * level), compile it with the LLVM backend and write the object (or
  * assembly, IR, bitcode, shared object) plus model.h. Also the engine behind
  * `dlc run --engine compiled` (dlc_run_compiled), which compiles to a
- * temporary shared object and runs it in-process. */
+ * temporary shared object and runs it in-process, and the preparation every
+ * compiled engine shares (dlc_cli_prepare_compiled). */
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,8 +14,6 @@
 
 #include "cli.h"
 #include "codegen/codegen.h"
-
-/* Shared with tools/cmd_bench.c (to move into cli.h). */
 
 static const char help[] =
     "usage: dlc MODEL -o OUTPUT [options]\n"
@@ -27,7 +27,12 @@ static const char help[] =
     "                     znver4, cortex-a72, ...) or native (default:\n"
     "                     the generic CPU of the target)\n"
     "  --features LIST    extra LLVM features, e.g. +avx2,+fma\n"
-    "  -O0 .. -O3         optimisation level (default -O2)\n"
+    "  -O0 .. -O3         optimisation level (default -O2): -O0 runs no\n"
+    "                     graph pass, -O1 and up the pass pipeline (dlc\n"
+    "                     passes); also LLVM's optimisation level\n"
+    "  --disable-pass NAME  skip one pass (repeatable)\n"
+    "  --dump-ir after=NAME|all  print the IR after that pass (stderr)\n"
+    "  --verify-each      run the IR verifier after every pass\n"
     "  --name PREFIX      prefix of every exported symbol (default: the\n"
     "                     model's name)\n"
     "  --shared           link a shared object (cc -shared) instead\n"
@@ -90,7 +95,42 @@ typedef struct compile_args {
   const char *model, *header, *batch;
   bool no_header;
   dlc_codegen_options o;
+  dlc_cli_passes passes; /* its opt_level is also o.opt_level */
 } compile_args;
+
+/* Binds a symbolic batch to n and re-plans memory for the new shapes (the
+ * passes plan with the batch bound to 1). */
+static dlc_status fix_batch(dlc_graph *g, int64_t n, dlc_diag *d) {
+  bool planned = g->memory_planned;
+  dlc_status st = dlc_cli_bind_batch(g, n, d);
+  if (st == DLC_OK && planned) {
+    dlc_pass_options quiet = {.opt_level = 2};
+    st = dlc_passes_run_one(g, "plan_memory", &quiet, d);
+  }
+  return st;
+}
+
+static bool has_batch_symbol(const dlc_graph *g) {
+  for (size_t i = 0; i < g->inputs.n; i++)
+    if (g->inputs.items[i]->type.rank > 0 && g->inputs.items[i]->sym[0])
+      return true;
+  return false;
+}
+
+bool dlc_cli_prepare_compiled(dlc_graph *g, const char *model,
+                              const dlc_cli_passes *p, int64_t batch,
+                              bool force_fixed, bool *fixed, dlc_diag *d) {
+  *fixed = false;
+  if (!dlc_cli_passes_apply(g, model, p))
+    return false;
+  if (batch <= 0 || !has_batch_symbol(g))
+    return true;
+  dlc_diag quiet;
+  dlc_diag_init(&quiet, "");
+  *fixed = force_fixed || !dlc_codegen_batch_separable(g, &quiet);
+  dlc_diag_free(&quiet);
+  return !*fixed || fix_batch(g, batch, d) == DLC_OK;
+}
 
 /* Flags without a value; 1 matched, 0 not one of them, -1 usage error. */
 static int parse_flag(const char *arg, compile_args *a) {
@@ -98,8 +138,6 @@ static int parse_flag(const char *arg, compile_args *a) {
     a->o.shared = true;
   else if (!strcmp(arg, "--no-header"))
     a->no_header = true;
-  else if (!strncmp(arg, "-O", 2) && arg[2] >= '0' && arg[2] <= '3' && !arg[3])
-    a->o.opt_level = arg[2] - '0';
   else if (!strncmp(arg, "-O", 2)) {
     dlc_cli_usage_error("bad optimisation level '%s' (-O0 .. -O3)", arg);
     return -1;
@@ -143,13 +181,16 @@ static int parse_valued(int argc, char **argv, int *i, compile_args *a) {
 static int parse(int argc, char **argv, compile_args *a) {
   memset(a, 0, sizeof *a);
   dlc_codegen_options_init(&a->o);
+  dlc_cli_passes_init(&a->passes, a->o.opt_level);
   a->model = argv[0];
   for (int i = 1; i < argc; i++) {
     if (dlc_cli_is_help(argv[i])) {
       fputs(help, stdout);
       return DLC_EXIT_OK;
     }
-    int m = parse_flag(argv[i], a);
+    int m = dlc_cli_passes_arg(argc, argv, &i, &a->passes);
+    if (m == 0)
+      m = parse_flag(argv[i], a);
     if (m == 0)
       m = parse_valued(argc, argv, &i, a);
     if (m < 0)
@@ -158,6 +199,7 @@ static int parse(int argc, char **argv, compile_args *a) {
       return dlc_cli_usage_error("unknown option or extra argument '%s'",
                                  argv[i]);
   }
+  a->o.opt_level = a->passes.opt.opt_level;
   if (!a->o.output_path)
     return dlc_cli_usage_error("no output file given (-o PATH)");
   if (a->batch && dlc_cli_positive("--batch", a->batch) < 0)
@@ -196,33 +238,41 @@ static void choose_linker(compile_args *a, char *linker, size_t size) {
   }
 }
 
-int dlc_cmd_compile(int argc, char **argv) {
-  compile_args a;
-  int rc = parse(argc, argv, &a);
-  if (rc >= 0)
-    return rc;
-  char linker[160];
-  if (a.o.shared)
-    choose_linker(&a, linker, sizeof linker);
-  dlc_graph *g = dlc_cli_load_model(a.model);
+/* Loads, optimises (a->passes), fixes the batch if asked and compiles. */
+static int compile_model(compile_args *a) {
+  dlc_graph *g = dlc_cli_load_model(a->model);
   if (!g)
     return DLC_EXIT_BAD_INPUT;
-  char *hdr = header_path(&a);
-  a.o.header_path = hdr;
+  char *hdr = header_path(a);
+  a->o.header_path = hdr;
   dlc_diag d;
-  dlc_diag_init(&d, a.model);
-  dlc_status st = DLC_OK;
-  if (a.batch) {
-    a.o.fixed_batch = true;
-    st = dlc_cli_bind_batch(g, dlc_cli_positive("--batch", a.batch), &d);
+  dlc_diag_init(&d, a->model);
+  int64_t batch = a->batch ? dlc_cli_positive("--batch", a->batch) : 0;
+  bool fixed = false;
+  dlc_status st = DLC_ERR_INVALID;
+  if (dlc_cli_prepare_compiled(g, a->model, &a->passes, batch, true, &fixed,
+                               &d)) {
+    a->o.fixed_batch = fixed;
+    st = dlc_codegen_compile(g, &a->o, &d);
   }
-  if (st == DLC_OK)
-    st = dlc_codegen_compile(g, &a.o, &d);
   dlc_diag_print(&d, stderr);
   dlc_diag_free(&d);
   free(hdr);
   dlc_graph_destroy(g);
   return st == DLC_OK ? DLC_EXIT_OK : DLC_EXIT_BAD_INPUT;
+}
+
+int dlc_cmd_compile(int argc, char **argv) {
+  compile_args a;
+  int rc = parse(argc, argv, &a);
+  if (rc < 0) {
+    char linker[160];
+    if (a.o.shared)
+      choose_linker(&a, linker, sizeof linker);
+    rc = compile_model(&a);
+  }
+  dlc_cli_passes_free(&a.passes);
+  return rc;
 }
 
 /* The batch size of the inputs given for a symbolic batch dim (1 if none). */
@@ -233,39 +283,57 @@ static int64_t given_batch(const dlc_graph *g, const dlc_tensor *inputs) {
   return 1;
 }
 
-dlc_status dlc_run_compiled(const char *model_path, const dlc_graph *g,
-                            const dlc_tensor *inputs, int n_inputs,
-                            dlc_tensor *outputs, dlc_diag *d) {
-  (void)model_path;
+/* Compiles the prepared graph g and runs it on the inputs. */
+static dlc_status compile_and_run(const dlc_graph *g, bool fixed,
+                                  const dlc_tensor *inputs, int n_inputs,
+                                  dlc_tensor *outputs, dlc_diag *d) {
   dlc_codegen_options o;
   dlc_codegen_options_init(&o);
   o.cpu = "native";
+  o.fixed_batch = fixed;
   o.runtime_lib = dlc_cli_runtime_lib();
   if (!o.runtime_lib) {
     dlc_diag_error(d, "", "cannot find libdlcrt.a beside the dlc executable "
                    "(set DLC_RUNTIME_LIB)");
     return DLC_ERR_IO;
   }
-  /* A symbolic batch that cannot be a loop is compiled for the size given:
-   * the graph belongs to `dlc run`, which only reads its declared types. */
-  dlc_diag scratch;
-  dlc_diag_init(&scratch, "");
-  bool batch_sym = false;
-  for (size_t i = 0; i < g->inputs.n; i++)
-    batch_sym = batch_sym || (g->inputs.items[i]->type.rank > 0 &&
-                              g->inputs.items[i]->sym[0]);
-  dlc_status st = DLC_OK;
-  if (batch_sym && !dlc_codegen_batch_separable(g, &scratch)) {
-    o.fixed_batch = true;
-    st = dlc_cli_bind_batch((dlc_graph *)g, given_batch(g, inputs), d);
-  }
-  dlc_diag_free(&scratch);
   dlc_compiled *m = NULL;
-  if (st == DLC_OK)
-    st = dlc_compiled_create(g, &o, &m, d);
+  dlc_status st = dlc_compiled_create(g, &o, &m, d);
   if (st != DLC_OK)
     return st;
   st = dlc_compiled_run(m, inputs, n_inputs, outputs, d);
   dlc_compiled_destroy(m);
+  return st;
+}
+
+dlc_status dlc_run_compiled_with(const char *model_path, const dlc_graph *g,
+                                 const dlc_cli_passes *p,
+                                 const dlc_tensor *inputs, int n_inputs,
+                                 dlc_tensor *outputs, dlc_diag *d) {
+  /* The passes rewrite the graph; `dlc run` keeps its own (unoptimised) one
+   * for --check, so the compiled engine works on a fresh copy. */
+  dlc_graph *copy = dlc_cli_load_model(model_path);
+  if (!copy) {
+    dlc_diag_error(d, "", "cannot reload the model for the compiled engine");
+    return DLC_ERR_INVALID;
+  }
+  /* A symbolic batch that cannot be a loop is compiled for the size given. */
+  bool fixed = false;
+  dlc_status st = DLC_ERR_INVALID;
+  if (dlc_cli_prepare_compiled(copy, model_path, p, given_batch(g, inputs),
+                               false, &fixed, d))
+    st = compile_and_run(copy, fixed, inputs, n_inputs, outputs, d);
+  dlc_graph_destroy(copy);
+  return st;
+}
+
+dlc_status dlc_run_compiled(const char *model_path, const dlc_graph *g,
+                            const dlc_tensor *inputs, int n_inputs,
+                            dlc_tensor *outputs, dlc_diag *d) {
+  dlc_cli_passes p;
+  dlc_cli_passes_init(&p, 2);
+  dlc_status st =
+      dlc_run_compiled_with(model_path, g, &p, inputs, n_inputs, outputs, d);
+  dlc_cli_passes_free(&p);
   return st;
 }

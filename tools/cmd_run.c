@@ -20,7 +20,8 @@ static const char RUN_HELP[] =
     "usage: dlc run MODEL --input a.npy [--input b.npy ...]\n"
     "               (--output y.npy [--output z.npy ...] | --output-dir DIR)\n"
     "               [--engine interp|blas|compiled] [--check]\n"
-    "               [--tolerance T]\n"
+    "               [--tolerance T] [-O0..-O3] [--disable-pass NAME]\n"
+    "               [--dump-ir after=NAME|all] [--verify-each]\n"
     "\n"
     "Runs MODEL on the given inputs and writes its outputs as .npy files.\n"
     "\n"
@@ -41,6 +42,11 @@ static const char RUN_HELP[] =
     "                     if one exceeds the tolerance\n"
     "  --tolerance T      the largest difference --check accepts (default, per\n"
     "                     output: 1e-3 * max|reference| + 1e-5)\n"
+    "  -O0 .. -O3         compiled engine only: -O0 compiles the model as\n"
+    "                     loaded, -O1 and up after the pass pipeline (dlc\n"
+    "                     passes; default -O2); also LLVM's level\n"
+    "  --disable-pass NAME, --dump-ir after=NAME|all, --verify-each\n"
+    "                     compiled engine only: as for dlc MODEL -o\n"
     "\n"
     "Exit status: 0 success, 1 bad model or inputs, 2 bad usage.\n";
 
@@ -52,17 +58,19 @@ typedef struct run_opts {
   const char *engine;
   bool check;
   const char *tolerance; /* NULL: relative default */
+  dlc_cli_passes passes; /* the compiled engine's optimisation */
 } run_opts;
 
 /* ------------------------------------------------------ the compiled hook */
 
 /* Replaced by the codegen's strong definition when it is linked in. */
 __attribute__((weak)) dlc_status
-dlc_run_compiled(const char *model_path, const dlc_graph *g,
-                 const dlc_tensor *inputs, int n_inputs, dlc_tensor *outputs,
-                 dlc_diag *d) {
+dlc_run_compiled_with(const char *model_path, const dlc_graph *g,
+                      const dlc_cli_passes *p, const dlc_tensor *inputs,
+                      int n_inputs, dlc_tensor *outputs, dlc_diag *d) {
   (void)model_path;
   (void)g;
+  (void)p;
   (void)inputs;
   (void)n_inputs;
   (void)outputs;
@@ -75,7 +83,9 @@ dlc_run_compiled(const char *model_path, const dlc_graph *g,
 /* One option at argv[*i]; returns -1 if it was consumed, else an exit code. */
 static int run_parse_option(int argc, char **argv, int *i, run_opts *o) {
   const char *v;
-  int m;
+  int m = dlc_cli_passes_arg(argc, argv, i, &o->passes);
+  if (m != 0)
+    return m < 0 ? DLC_EXIT_USAGE : -1;
   if ((m = dlc_cli_option(argc, argv, i, "--input", &v)) == 1)
     dlc_vec_push(&o->inputs, v);
   else if (m == 0 && (m = dlc_cli_option(argc, argv, i, "--output", &v)) == 1)
@@ -277,7 +287,7 @@ static dlc_status run_engine(const dlc_graph *g, const run_opts *o,
                              dlc_diag *d) {
   int n = (int)g->inputs.n;
   if (o->engine && !strcmp(o->engine, "compiled"))
-    return dlc_run_compiled(o->model, g, ins, n, outs, d);
+    return dlc_run_compiled_with(o->model, g, &o->passes, ins, n, outs, d);
   dlc_engine engine = DLC_ENGINE_INTERP;
   if (o->engine)
     dlc_engine_from_name(o->engine, &engine); /* checked in dlc_cmd_run */
@@ -351,6 +361,7 @@ static int run_model(const run_opts *o) {
 int dlc_cmd_run(int argc, char **argv) {
   run_opts o;
   memset(&o, 0, sizeof o);
+  dlc_cli_passes_init(&o.passes, 2);
   int rc = run_parse(argc, argv, &o);
   dlc_engine engine;
   if (rc < 0 && o.engine && strcmp(o.engine, "compiled") != 0 &&
@@ -362,5 +373,6 @@ int dlc_cmd_run(int argc, char **argv) {
     rc = run_model(&o);
   dlc_vec_free(&o.inputs);
   dlc_vec_free(&o.outputs);
+  dlc_cli_passes_free(&o.passes);
   return rc;
 }
