@@ -331,6 +331,7 @@ dlc_status dlc_codegen_compile(const dlc_graph *g,
   }
   if (!cg_target_init(&t, opt, d)) {
     cg_target_free(&t);
+    free(c.batch_dep);
     return DLC_ERR_INVALID;
   }
   dlc_status st = DLC_OK;
