@@ -1,6 +1,6 @@
 /* bench/kernels.c — speed of the compiled Conv/Gemm kernels, side by side:
- * the register-blocked kinds (default), the first kernels (DLC_CG_KIND=
- * direct, read by cg_select at compile time) and the interpreter's OpenBLAS
+ * the register-blocked kinds (default), the first kernels (the codegen
+ * option conv_kind = "direct", read by cg_select) and the interpreter's OpenBLAS
  * engine; plus the single-core FMA peak and end-to-end times of the fixture
  * nets. Single thread, medians. Build and run: see bench/kernels.md. */
 #include <math.h>
@@ -53,12 +53,9 @@ static double fma_peak(void) {
 /* ------------------------------------------------------------ timing */
 
 static dlc_compiled *compile(const dlc_graph *g, const char *kind) {
-  if (kind)
-    setenv("DLC_CG_KIND", kind, 1);
-  else
-    unsetenv("DLC_CG_KIND");
   dlc_codegen_options o;
   dlc_codegen_options_init(&o);
+  o.conv_kind = kind;
   o.cpu = "native";
   o.runtime_lib = tcg_runtime_for_shared();
   dlc_diag d;
@@ -67,7 +64,6 @@ static dlc_compiled *compile(const dlc_graph *g, const char *kind) {
   if (dlc_compiled_create(g, &o, &m, &d) != DLC_OK)
     dlc_diag_print(&d, stderr);
   dlc_diag_free(&d);
-  unsetenv("DLC_CG_KIND");
   return m;
 }
 

@@ -120,8 +120,11 @@ typedef struct cg_emitter {
 
 /* The selection point: the emitter for a node, or NULL when the operator (or
  * this use of it) is not supported; *why says what is missing. */
-const cg_emitter *cg_select(const dlc_node *n, const char **why);
-int64_t cg_node_scratch(const dlc_node *n);
+const cg_emitter *cg_select(const dlc_node *n, const char *conv_kind,
+                            const char **why);
+/* Whether conv_kind (the codegen option) names a kernel kind. */
+bool cg_conv_kind_valid(const char *conv_kind);
+int64_t cg_node_scratch(const dlc_node *n, const char *conv_kind);
 
 /* Emitters per family (cg_elementwise.c, ...). */
 extern const cg_emitter cg_emit_unary, cg_emit_binary, cg_emit_clip,
@@ -382,7 +385,7 @@ void cg_gemm_epi_axes(const dlc_node *n, int *row_axis, int *lane_axis);
 /* The Conv kind cg_select picks for n ("direct", "pointwise", "im2col",
  * "depthwise"); DLC_CG_KIND=direct in the environment forces the old
  * kernels (for side-by-side benchmarks). */
-const cg_emitter *cg_select_conv(const dlc_node *n);
+const cg_emitter *cg_select_conv(const dlc_node *n, const char *conv_kind);
 
 /* ==================================================================
  * ONNX extra and dlc-domain operators (cg_extra.c, cg_dlcops.c; owner:

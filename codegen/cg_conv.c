@@ -15,7 +15,7 @@
  *              fed to the same GEMM;
  *   depthwise  cg_depthwise.c;
  *   direct     the first baseline: vectorised along output width, no
- *              register blocking (kept for comparison: DLC_CG_KIND=direct).
+ *              register blocking (kept for comparison: codegen option conv_kind = "direct").
  * Every kind applies bias and the fused epilogue before the store. */
 #include <stdio.h>
 #include <stdlib.h>

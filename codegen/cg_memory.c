@@ -189,7 +189,7 @@ static void plan_own(cg_ctx *c, cg_plan *p) {
                                      take(&live, dlc_tensor_nbytes(&v->type),
                                           &high)};
     }
-    int64_t s = cg_node_scratch(n);
+    int64_t s = cg_node_scratch(n, c->opt->conv_kind);
     if (s > 0) {
       DLC_ASSERT(n->id >= 0 && (size_t)n->id < g->nodes.n);
       p->scratch[n->id] = take(&live, s, &high);
@@ -226,7 +226,7 @@ static void plan_from_graph(cg_ctx *c, cg_plan *p) {
                      g->arena_bytes);
       p->place[v->id] = (cg_place){CG_LOC_WORKSPACE, 0, v->arena_offset};
     }
-    int64_t s = n->elided ? 0 : cg_node_scratch(n);
+    int64_t s = n->elided ? 0 : cg_node_scratch(n, c->opt->conv_kind);
     if (s > 0) {
       p->scratch[n->id] = g->arena_bytes;
       scratch = s > scratch ? s : scratch;

@@ -73,7 +73,7 @@ static bool check_graph(const cg_ctx *c) {
     if (n->dead || n->elided || cg_node_is_folded(n))
       continue;
     const char *why = NULL;
-    if (!cg_node_is_alias(c, n) && !cg_select(n, &why)) {
+    if (!cg_node_is_alias(c, n) && !cg_select(n, c->opt->conv_kind, &why)) {
       dlc_diag_error(c->d, "", "node '%s' (%s): cannot compile: %s", n->name,
                      dlc_op_name(n->op), why);
       ok = false;
@@ -154,7 +154,7 @@ static bool emit_nodes(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
       info->skipped_nodes++;
       continue;
     }
-    ok = cg_emit_node(c, b, body, n, cg_select(n, &why)) && ok;
+    ok = cg_emit_node(c, b, body, n, cg_select(n, c->opt->conv_kind, &why)) && ok;
     info->kernel_calls++;
   }
   return ok;
@@ -321,6 +321,11 @@ dlc_status dlc_codegen_compile(const dlc_graph *g,
   cg_target t;
   cg_ctx c = {.g = g, .opt = opt, .d = d, .t = &t};
   c.prefix = dlc_codegen_prefix(g, opt->prefix, prefix, sizeof prefix);
+  if (!cg_conv_kind_valid(opt->conv_kind)) {
+    dlc_diag_error(d, "", "unknown convolution kernel kind '%s' (direct, "
+                   "pointwise, im2col, depthwise)", opt->conv_kind);
+    return DLC_ERR_INVALID;
+  }
   if (!check_graph(&c))
     return DLC_ERR_UNSUPPORTED;
   c.batch_dep = calloc(g->values.n + 1, sizeof *c.batch_dep);

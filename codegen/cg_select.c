@@ -2,23 +2,26 @@
  *
  * The choice depends on the operator and, for Conv, Gemm and MatMul, on the
  * shape (cg_select_conv): the register-blocked micro-kernel kinds by
- * default, the first baseline kernels when DLC_CG_KIND=direct is set in the
- * environment (kept so benchmarks can compare them side by side; nodes with
- * a fused epilogue always take the new kinds). The choose_algorithm pass
- * can later drive the same switch.
+ * default; the codegen option conv_kind forces a kind where it applies
+ * ("direct" = the first baseline kernels, kept so that benchmarks can compare
+ * them side by side; nodes with a fused epilogue always take the new kinds).
+ * The choose_algorithm pass can later drive the same switch.
  * The operators of ops_extra.def and ops_dlc.def go to cg_extra.c and
  * cg_dlcops.c; only their kernels handle other dtypes than float32 (bool
  * masks, Cast), the rest refuse non-float values computed at run time.
  * An operator or a use of it that no emitter handles yields NULL and a
  * reason, and the driver reports the node by name: never wrong code. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "codegen/cg.h"
 
-static bool force_direct(const dlc_node *n) {
-  const char *k = getenv("DLC_CG_KIND");
-  return !n->epilogue && k && strcmp(k, "direct") == 0;
+bool cg_conv_kind_valid(const char *kind) {
+  return !kind || !strcmp(kind, "direct") || !strcmp(kind, "pointwise") ||
+         !strcmp(kind, "im2col") || !strcmp(kind, "depthwise");
+}
+
+static bool force_direct(const dlc_node *n, const char *kind) {
+  return !n->epilogue && kind && strcmp(kind, "direct") == 0;
 }
 
 static bool is_depthwise(const dlc_node *n) {
@@ -47,27 +50,29 @@ static bool is_pointwise(const dlc_node *n) {
          strncmp(ap, "SAME", 4) == 0;
 }
 
-const cg_emitter *cg_select_conv(const dlc_node *n) {
-  if (force_direct(n))
+const cg_emitter *cg_select_conv(const dlc_node *n, const char *kind) {
+  if (force_direct(n, kind))
     return &cg_emit_conv;
-  if (is_depthwise(n))
+  bool forced_im2col = kind && !strcmp(kind, "im2col");
+  if (is_depthwise(n) && !forced_im2col)
     return &cg_emit_conv_depthwise;
   /* the GEMM kinds pack the weights at compile time */
   if (!n->inputs[1]->type.data)
     return &cg_emit_conv;
-  return is_pointwise(n) ? &cg_emit_conv_pointwise : &cg_emit_conv_im2col;
+  return is_pointwise(n) && !forced_im2col ? &cg_emit_conv_pointwise
+                                           : &cg_emit_conv_im2col;
 }
 
-static const cg_emitter *select_gemm(const dlc_node *n) {
-  if (force_direct(n))
+static const cg_emitter *select_gemm(const dlc_node *n, const char *kind) {
+  if (force_direct(n, kind))
     return dlc_node_get_int(n, "transB") && n->inputs[1]->type.data
                ? &cg_emit_gemm_packed
                : &cg_emit_gemm;
   return n->inputs[1]->type.data ? &cg_emit_gemm_mk_packed : &cg_emit_gemm_mk;
 }
 
-static const cg_emitter *select_matmul(const dlc_node *n) {
-  if (force_direct(n))
+static const cg_emitter *select_matmul(const dlc_node *n, const char *kind) {
+  if (force_direct(n, kind))
     return &cg_emit_matmul;
   return n->inputs[1]->type.data ? &cg_emit_matmul_mk_packed
                                  : &cg_emit_matmul_mk;
@@ -178,7 +183,8 @@ static const char *unsupported_dtype(const dlc_node *n) {
   return cg_extra_unsupported(n);
 }
 
-static const cg_emitter *by_op(const dlc_node *n, const char **why) {
+static const cg_emitter *by_op(const dlc_node *n, const char *kind,
+                              const char **why) {
   switch (n->op) {
   case DLC_OP_RELU:
   case DLC_OP_LEAKY_RELU:
@@ -208,11 +214,11 @@ static const cg_emitter *by_op(const dlc_node *n, const char **why) {
   case DLC_OP_UNSQUEEZE:
     return &cg_emit_copy;
   case DLC_OP_CONV:
-    return cg_select_conv(n);
+    return cg_select_conv(n, kind);
   case DLC_OP_GEMM:
-    return select_gemm(n);
+    return select_gemm(n, kind);
   case DLC_OP_MAT_MUL:
-    return select_matmul(n);
+    return select_matmul(n, kind);
   case DLC_OP_BATCH_NORMALIZATION:
     return &cg_emit_batch_norm;
   case DLC_OP_INSTANCE_NORMALIZATION:
@@ -328,11 +334,12 @@ static const char *unsupported_use(const dlc_node *n) {
   return NULL;
 }
 
-const cg_emitter *cg_select(const dlc_node *n, const char **why) {
+const cg_emitter *cg_select(const dlc_node *n, const char *kind,
+                            const char **why) {
   *why = unsupported_use(n);
   if (*why)
     return NULL;
-  const cg_emitter *e = by_op(n, why);
+  const cg_emitter *e = by_op(n, kind, why);
   if (!e)
     return NULL;
   /* Inputs the emitter reads at compile time must be constants. */
@@ -346,8 +353,8 @@ const cg_emitter *cg_select(const dlc_node *n, const char **why) {
   return e;
 }
 
-int64_t cg_node_scratch(const dlc_node *n) {
+int64_t cg_node_scratch(const dlc_node *n, const char *kind) {
   const char *why;
-  const cg_emitter *e = cg_select(n, &why);
+  const cg_emitter *e = cg_select(n, kind, &why);
   return e && e->scratch ? e->scratch(n) : 0;
 }
