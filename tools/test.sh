@@ -10,7 +10,7 @@ tools/setup.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== build (release) =="
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDLC_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 echo "== tests (release) =="
 (cd build && ctest --output-on-failure -j"$jobs")
