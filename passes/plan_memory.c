@@ -26,10 +26,14 @@
  *      no other input of the node lies in I's buffer. Views (Reshape,
  *      Flatten, Squeeze, Unsqueeze, Identity, Dropout: output bytes = input
  *      0's bytes) share their input's storage on the same condition.
- *   3. Offsets, greedy by size: buffers by decreasing size (ties: earlier
- *      first); each goes at the lowest 64-byte-aligned offset where it
- *      overlaps no already placed buffer whose interval intersects its own.
- *      arena_bytes is the highest end.
+ *   3. Offsets, greedy: buffers in a placement order, each at the lowest
+ *      64-byte-aligned offset where it overlaps no already placed buffer
+ *      whose interval intersects its own; arena_bytes is the highest end.
+ *      Three orders are tried — by decreasing size, by decreasing lifetime,
+ *      by decreasing size x lifetime (ties: larger, then earlier first) —
+ *      and the smallest arena is kept.
+ *   4. Concat elision is given up, Concat by Concat, where it pushes the
+ *      arena past 1.10x the lower bound (choose_elisions).
  * Figures: dlc_plan_lower_bound is the peak over node numbers of the summed
  *   sizes of the tensors live there (each counted on its own, unaligned);
  *   dlc_plan_naive_bytes is the sum of all their sizes.
@@ -170,11 +174,14 @@ static void join(live_set *s, buffer *b, int member, int root, int64_t rel) {
                                                 : b[root].end;
 }
 
-static void elide_concats(dlc_graph *g, live_set *s, buffer *b) {
+/* Elides the Concats that allow[node index] permits (NULL: all). */
+static void elide_concats(dlc_graph *g, live_set *s, buffer *b,
+                          const bool *allow) {
   for (size_t i = 0; i < g->nodes.n; i++) {
     dlc_node *c = g->nodes.items[i];
     int axis;
-    if (c->dead || c->op != DLC_OP_CONCAT || !concat_elidable(c, s, &axis))
+    if (c->dead || c->op != DLC_OP_CONCAT || (allow && !allow[i]) ||
+        !concat_elidable(c, s, &axis))
       continue;
     int root = s->of_value[c->outputs[0]->id];
     int64_t rel = 0;
@@ -246,19 +253,37 @@ static void plan_in_place(const dlc_graph *g, live_set *s, buffer *b) {
 
 /* ---------------------------------------------------------------- offsets */
 
-/* Sort key of a buffer: bigger first, then earlier first. */
+/* Sort key of a buffer for one placement order: a primary figure (larger
+ * first), then size (larger first), then earlier first. */
 typedef struct order_key {
-  int64_t size;
+  int64_t primary, size;
   int start, index;
 } order_key;
 
-static int by_size_desc(const void *pa, const void *pb) {
+static int by_key_desc(const void *pa, const void *pb) {
   const order_key *a = pa, *b = pb;
+  if (a->primary != b->primary)
+    return a->primary > b->primary ? -1 : 1;
   if (a->size != b->size)
     return a->size > b->size ? -1 : 1;
   if (a->start != b->start)
     return a->start < b->start ? -1 : 1;
   return a->index - b->index;
+}
+
+/* The placement orders tried; the smallest arena wins. Greedy by size is
+ * the classic choice; by lifetime and by size x lifetime ("area") win on
+ * graphs with long-lived skip connections (UNet, DenseNet), where a big
+ * short-lived tensor placed first can strand a long-lived one above it. */
+enum { ORDER_SIZE, ORDER_LIFETIME, ORDER_AREA, ORDER_COUNT };
+
+static int64_t order_primary(const buffer *x, int order) {
+  int64_t life = (int64_t)(x->end - x->start + 1);
+  switch (order) {
+  case ORDER_LIFETIME: return life;
+  case ORDER_AREA: return x->size * life;
+  default: return x->size;
+  }
 }
 
 typedef struct span {
@@ -288,16 +313,15 @@ static int64_t lowest_fit(const buffer *b, const int *order, int placed,
   return at;
 }
 
-static int64_t assign_offsets(live_set *s, buffer *b) {
-  order_key *keys = malloc(((size_t)s->n + 1) * sizeof *keys);
-  int *order = malloc(((size_t)s->n + 1) * sizeof *order);
-  span *tmp = malloc(((size_t)s->n + 1) * sizeof *tmp);
-  DLC_ASSERT(keys && order && tmp);
+/* Places the root buffers in the given order; returns the arena size. */
+static int64_t place_in_order(live_set *s, buffer *b, int order_kind,
+                              order_key *keys, int *order, span *tmp) {
   int roots = 0;
   for (int i = 0; i < s->n; i++)
     if (s->t[i].buffer == i)
-      keys[roots++] = (order_key){b[i].size, b[i].start, i};
-  qsort(keys, (size_t)roots, sizeof *keys, by_size_desc);
+      keys[roots++] = (order_key){order_primary(&b[i], order_kind), b[i].size,
+                                  b[i].start, i};
+  qsort(keys, (size_t)roots, sizeof *keys, by_key_desc);
   for (int i = 0; i < roots; i++)
     order[i] = keys[i].index;
   int64_t arena = 0;
@@ -307,15 +331,35 @@ static int64_t assign_offsets(live_set *s, buffer *b) {
     x->placed = true;
     arena = x->offset + x->size > arena ? x->offset + x->size : arena;
   }
+  return arena;
+}
+
+static int64_t assign_offsets(live_set *s, buffer *b) {
+  order_key *keys = malloc(((size_t)s->n + 1) * sizeof *keys);
+  int *order = malloc(((size_t)s->n + 1) * sizeof *order);
+  span *tmp = malloc(((size_t)s->n + 1) * sizeof *tmp);
+  DLC_ASSERT(keys && order && tmp);
+  int best = ORDER_SIZE;
+  int64_t best_arena = -1;
+  for (int k = 0; k < ORDER_COUNT; k++) {
+    int64_t a = place_in_order(s, b, k, keys, order, tmp);
+    if (best_arena < 0 || a < best_arena) {
+      best_arena = a;
+      best = k;
+    }
+  }
+  /* Re-place with the winner: the buffers hold the last order's offsets. */
+  int64_t arena = place_in_order(s, b, best, keys, order, tmp);
+  DLC_ASSERT(arena == best_arena);
   free(keys);
   free(order);
   free(tmp);
   return arena;
 }
 
-dlc_status dlc_pass_plan_memory(dlc_graph *g, dlc_diag *d, int *changes) {
-  (void)d;
-  (void)changes; /* offsets only: no re-sort wanted */
+/* One complete plan with the Concats allow permits elided; returns the
+ * arena size, and when commit, writes the offsets into the graph. */
+static int64_t plan_once(dlc_graph *g, const bool *allow, bool commit) {
   for (size_t i = 0; i < g->values.n; i++)
     g->values.items[i]->arena_offset = -1;
   for (size_t i = 0; i < g->nodes.n; i++)
@@ -326,17 +370,56 @@ dlc_status dlc_pass_plan_memory(dlc_graph *g, dlc_diag *d, int *changes) {
   DLC_ASSERT(b != NULL);
   for (int i = 0; i < s.n; i++)
     b[i] = (buffer){s.t[i].size, 0, s.t[i].def, s.t[i].last, false};
-  elide_concats(g, &s, b);
+  elide_concats(g, &s, b, allow);
   plan_in_place(g, &s, b);
   for (int i = 0; i < s.n; i++)
     if (s.t[i].buffer == i)
       b[i].size = align_up(b[i].size);
-  g->arena_bytes = assign_offsets(&s, b);
-  for (int i = 0; i < s.n; i++)
-    s.t[i].v->arena_offset = b[s.t[i].buffer].offset + s.t[i].rel;
-  g->memory_planned = true;
+  int64_t arena = assign_offsets(&s, b);
+  if (commit) {
+    g->arena_bytes = arena;
+    for (int i = 0; i < s.n; i++)
+      s.t[i].v->arena_offset = b[s.t[i].buffer].offset + s.t[i].rel;
+  } else {
+    for (size_t i = 0; i < g->nodes.n; i++)
+      g->nodes.items[i]->elided = false;
+  }
   free(b);
   live_set_free(&s);
+  return arena;
+}
+
+/* Concat elision saves a copy but ties the inputs' lifetimes together: a
+ * skip connection that lives across a whole UNet then holds its Concat's
+ * entire output. Elisions are kept while the arena stays within 1.10x of
+ * the lower bound; past that, each one that makes the arena larger is
+ * given up (in graph order). */
+static void choose_elisions(dlc_graph *g, bool *allow) {
+  int64_t bound = dlc_plan_lower_bound(g);
+  int64_t best = plan_once(g, allow, false);
+  for (size_t i = 0; i < g->nodes.n && best * 10 > bound * 11; i++) {
+    if (g->nodes.items[i]->dead || g->nodes.items[i]->op != DLC_OP_CONCAT)
+      continue;
+    allow[i] = false;
+    int64_t a = plan_once(g, allow, false);
+    if (a < best)
+      best = a;
+    else
+      allow[i] = true;
+  }
+}
+
+dlc_status dlc_pass_plan_memory(dlc_graph *g, dlc_diag *d, int *changes) {
+  (void)d;
+  (void)changes; /* offsets only: no re-sort wanted */
+  bool *allow = malloc((g->nodes.n + 1) * sizeof *allow);
+  DLC_ASSERT(allow != NULL);
+  for (size_t i = 0; i < g->nodes.n; i++)
+    allow[i] = true;
+  choose_elisions(g, allow);
+  plan_once(g, allow, true);
+  g->memory_planned = true;
+  free(allow);
   return DLC_OK;
 }
 

@@ -190,6 +190,21 @@ def stats_check(a, model, entry, what, fails):
     return {"params": s["total_params"], "macs": s["total_macs"]}
 
 
+def memory_check(a, model, what, fails):
+    """The -O2 memory plan: arena within 1.10x of the lower bound (issue 4)."""
+    r, _ = sh([a.dlc, "stats", "--json", "-O2", model],
+              f"{what}: dlc stats -O2", fails)
+    if r is None:
+        return None
+    s = json.loads(r.stdout)
+    arena, bound = s["arena_bytes"], s["arena_lower_bound_bytes"]
+    fails.check(arena > 0 and arena * 10 <= bound * 11,
+                f"{what}: arena {arena} bytes is more than 1.10x the lower "
+                f"bound {bound}")
+    return {"arena_bytes": arena, "lower_bound_bytes": bound,
+            "naive_bytes": s["naive_bytes"]}
+
+
 def link_native(a, work, what, fails):
     prog = os.path.join(work, "driver")
     r, _ = sh(["cc", "-std=c11", "-O2", "-I", work, "-I",
@@ -241,6 +256,7 @@ def run_model(a):
     if r and sh([a.dlc, "check", js], f"{w}: dlc check", fails)[0]:
         res["check"] = "ok"
         res["stats"] = stats_check(a, js, entry, w, fails)
+        res["memory"] = memory_check(a, js, w, fails)
         x86 = os.path.join(work, "x86")
         dt = compile_model(a, js, x86, w, fails, ["--cpu", a.cpu])
         if dt is not None:
