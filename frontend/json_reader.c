@@ -93,44 +93,6 @@ static char *at_index(char out[PATH_MAX_LEN], const char *parent, long long i) {
   return out;
 }
 
-/* ------------------------------------------------------- a set of names */
-
-/* Open addressing over borrowed strings; finds duplicate keys and names. */
-typedef struct strset {
-  const char **slots;
-  size_t cap, count;
-} strset;
-
-static uint64_t str_hash(const char *s) {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a */
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
-/* Adds s; false if it was already present. */
-static bool strset_add(strset *set, const char *s) {
-  if ((set->count + 1) * 2 > set->cap) {
-    strset old = *set;
-    set->cap = old.cap ? old.cap * 2 : 16;
-    set->slots = calloc(set->cap, sizeof *set->slots);
-    DLC_ASSERT(set->slots != NULL);
-    set->count = 0;
-    for (size_t i = 0; i < old.cap; i++)
-      if (old.slots[i])
-        strset_add(set, old.slots[i]);
-    free(old.slots);
-  }
-  size_t i = str_hash(s) & (set->cap - 1);
-  for (; set->slots[i]; i = (i + 1) & (set->cap - 1))
-    if (strcmp(set->slots[i], s) == 0)
-      return false;
-  set->slots[i] = s;
-  set->count++;
-  return true;
-}
-
-static void strset_free(strset *set) { free(set->slots); }
 
 /* ------------------------------------------------------- object members */
 
@@ -143,7 +105,7 @@ static bool check_object(reader *r, const cJSON *j, const char *where,
     err(r, where, "expected an object, got %s", kind_of(j));
     return false;
   }
-  strset seen = {0};
+  dlc_strset seen = {0};
   char p[PATH_MAX_LEN];
   for (const cJSON *c = j->child; c; c = c->next) {
     bool known = !allowed;
@@ -152,11 +114,11 @@ static bool check_object(reader *r, const cJSON *j, const char *where,
     if (!known)
       err(r, at_key(p, where, c->string), "unknown key '%s'",
           shown(r, c->string));
-    if (!strset_add(&seen, c->string))
+    if (!dlc_strset_add(&seen, c->string))
       err(r, at_key(p, where, c->string), "key '%s' given twice",
           shown(r, c->string));
   }
-  strset_free(&seen);
+  dlc_strset_free(&seen);
   return true;
 }
 
@@ -868,7 +830,7 @@ static const char *const node_keys[] = {"name",  "op",     "inputs", "outputs",
 
 /* Node name, op and domain; false (reported) if unusable. */
 static bool parse_node_head(reader *r, const cJSON *j, const char *where,
-                            strset *names, node_info *ni) {
+                            dlc_strset *names, node_info *ni) {
   char p[PATH_MAX_LEN];
   ni->op = DLC_OP_UNKNOWN;
   const char *name = string_member(r, j, where, "name", true);
@@ -878,7 +840,7 @@ static bool parse_node_head(reader *r, const cJSON *j, const char *where,
   if (name && !name[0]) {
     err(r, at_key(p, where, "name"), "node name is empty");
     ok = false;
-  } else if (name && !strset_add(names, name)) {
+  } else if (name && !dlc_strset_add(names, name)) {
     err(r, at_key(p, where, "name"), "node name '%s' is used twice",
         shown(r, name));
     ok = false;
@@ -930,7 +892,7 @@ static bool check_names(reader *r, const cJSON *arr, const node_info *ni,
 
 /* Pass 1: validate the node's keys and define its output values. */
 static void node_pass1(reader *r, const cJSON *j, const char *where,
-                       strset *names, node_info *ni) {
+                       dlc_strset *names, node_info *ni) {
   memset(ni, 0, sizeof *ni);
   ni->op = DLC_OP_UNKNOWN;
   ni->name = "?";
@@ -1018,7 +980,7 @@ static void parse_nodes(reader *r, const cJSON *root) {
   int n = cJSON_GetArraySize(arr);
   node_info *info = calloc((size_t)n + 1, sizeof *info);
   DLC_ASSERT(info != NULL);
-  strset names = {0};
+  dlc_strset names = {0};
   char p[PATH_MAX_LEN];
   int i = 0;
   for (const cJSON *c = arr->child; c; c = c->next, i++)
@@ -1026,7 +988,7 @@ static void parse_nodes(reader *r, const cJSON *root) {
   i = 0;
   for (const cJSON *c = arr->child; c; c = c->next, i++)
     node_pass2(r, c, at_index(p, "nodes", i), &info[i]);
-  strset_free(&names);
+  dlc_strset_free(&names);
   free(info);
 }
 

@@ -53,42 +53,6 @@ const char *dlc_onnx_fresh_name(dlc_onnx_reader *r, const char *base,
 
 static const char *str_or_empty(const char *s) { return s ? s : ""; }
 
-/* ---------------------------------------------------- a set of strings */
-
-/* Open addressing over borrowed strings: unique node names. */
-typedef struct strset {
-  const char **slots;
-  size_t cap, count;
-} strset;
-
-static uint64_t str_hash(const char *s) {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a */
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
-/* Adds s; false if it was already present. */
-static bool strset_add(strset *set, const char *s) {
-  if ((set->count + 1) * 2 > set->cap) {
-    strset old = *set;
-    set->cap = old.cap ? old.cap * 2 : 64;
-    set->slots = calloc(set->cap, sizeof *set->slots);
-    DLC_ASSERT(set->slots != NULL);
-    set->count = 0;
-    for (size_t i = 0; i < old.cap; i++)
-      if (old.slots[i])
-        strset_add(set, old.slots[i]);
-    free(old.slots);
-  }
-  size_t i = str_hash(s) & (set->cap - 1);
-  for (; set->slots[i]; i = (i + 1) & (set->cap - 1))
-    if (strcmp(set->slots[i], s) == 0)
-      return false;
-  set->slots[i] = s;
-  set->count++;
-  return true;
-}
 
 /* -------------------------------------------------------------- opsets */
 
@@ -124,20 +88,20 @@ static bool check_opset(dlc_onnx_reader *r, const Onnx__ModelProto *m) {
 static const char **node_names(dlc_onnx_reader *r, const Onnx__GraphProto *gp) {
   const char **names = dlc_arena_alloc(r->g->arena,
                                        sizeof(char *) * (gp->n_node + 1));
-  strset seen = {0};
+  dlc_strset seen = {0};
   for (size_t i = 0; i < gp->n_node; i++) {
     const Onnx__NodeProto *np = gp->node[i];
     const char *name = np->name;
-    if (!name || !name[0] || !strset_add(&seen, name)) {
+    if (!name || !name[0] || !dlc_strset_add(&seen, name)) {
       name = dlc_arena_printf(r->g->arena, "%s_%zu",
                               dlc_onnx_shown(r, np->op_type), i);
-      while (!strset_add(&seen, name))
+      while (!dlc_strset_add(&seen, name))
         name = dlc_arena_printf(r->g->arena, "%s_%zu_%d",
                                 dlc_onnx_shown(r, np->op_type), i, r->fresh++);
     }
     names[i] = name;
   }
-  free(seen.slots);
+  dlc_strset_free(&seen);
   return names;
 }
 

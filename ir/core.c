@@ -23,6 +23,42 @@ void dlc_vec_grow_(void **items, size_t *cap, size_t item_size, size_t need) {
   *cap = ncap;
 }
 
+/* ------------------------------------------------------------ string set */
+
+uint64_t dlc_hash_string(const char *s) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+bool dlc_strset_add(dlc_strset *set, const char *s) {
+  if ((set->count + 1) * 2 > set->cap) {
+    dlc_strset old = *set;
+    set->cap = old.cap ? old.cap * 2 : 64;
+    set->slots = calloc(set->cap, sizeof *set->slots);
+    DLC_ASSERT(set->slots != NULL);
+    set->count = 0;
+    for (size_t i = 0; i < old.cap; i++)
+      if (old.slots[i])
+        dlc_strset_add(set, old.slots[i]);
+    free(old.slots);
+  }
+  size_t i = dlc_hash_string(s) & (set->cap - 1);
+  for (; set->slots[i]; i = (i + 1) & (set->cap - 1))
+    if (strcmp(set->slots[i], s) == 0)
+      return false;
+  set->slots[i] = s;
+  set->count++;
+  return true;
+}
+
+void dlc_strset_free(dlc_strset *set) {
+  free(set->slots);
+  set->slots = NULL;
+  set->cap = set->count = 0;
+}
+
 /* ------------------------------------------------------------------ arena */
 
 /* Blocks are chained; big requests get a block of their own so that a model

@@ -14,13 +14,6 @@ struct dlc_name_index {
   size_t cap, count;
 };
 
-static uint64_t hash_name(const char *s) {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a */
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
 static void index_insert(struct dlc_name_index *ix, dlc_value *v);
 
 static void index_grow(struct dlc_name_index *ix) {
@@ -38,7 +31,7 @@ static void index_grow(struct dlc_name_index *ix) {
 static void index_insert(struct dlc_name_index *ix, dlc_value *v) {
   if ((ix->count + 1) * 2 > ix->cap)
     index_grow(ix);
-  size_t i = hash_name(v->name) & (ix->cap - 1);
+  size_t i = dlc_hash_string(v->name) & (ix->cap - 1);
   while (ix->slots[i])
     i = (i + 1) & (ix->cap - 1);
   ix->slots[i] = v;
@@ -49,7 +42,7 @@ dlc_value *dlc_graph_find_value(const dlc_graph *g, const char *name) {
   const struct dlc_name_index *ix = g->index_;
   if (!ix || !ix->cap || !name)
     return NULL;
-  size_t i = hash_name(name) & (ix->cap - 1);
+  size_t i = dlc_hash_string(name) & (ix->cap - 1);
   for (; ix->slots[i]; i = (i + 1) & (ix->cap - 1))
     if (strcmp(ix->slots[i]->name, name) == 0)
       return ix->slots[i];

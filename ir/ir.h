@@ -51,6 +51,22 @@ void dlc_vec_grow_(void **items, size_t *cap, size_t item_size, size_t need);
     (v)->n = (v)->cap = 0;                                                     \
   } while (0)
 
+/* ------------------------------------------------------------ string set */
+
+/* A set of borrowed strings (open addressing; grows at 50% load): duplicate
+ * keys, names and values are found with it. Zero-initialise; free with
+ * dlc_strset_free. */
+typedef struct dlc_strset {
+  const char **slots;
+  size_t cap, count;
+} dlc_strset;
+
+/* FNV-1a hash of a NUL-terminated string. */
+uint64_t dlc_hash_string(const char *s);
+/* Adds s (borrowed); false if it was already present. */
+bool dlc_strset_add(dlc_strset *set, const char *s);
+void dlc_strset_free(dlc_strset *set);
+
 /* ------------------------------------------------------------------ arena */
 
 typedef struct dlc_arena dlc_arena;

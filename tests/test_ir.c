@@ -187,3 +187,19 @@ Test(ir, attribute_defaults_come_from_the_table) {
   cr_assert_float_eq(dlc_node_get_float(n, "alpha"), 0.5, 1e-12);
   dlc_graph_destroy(g);
 }
+
+Test(ir, string_set_finds_duplicates_across_growth) {
+  dlc_strset set = {0};
+  static char names[500][16];
+  for (int i = 0; i < 500; i++) {
+    snprintf(names[i], sizeof names[i], "n%d", i);
+    cr_assert(dlc_strset_add(&set, names[i]), "'%s' is new", names[i]);
+  }
+  cr_assert_eq(set.count, 500);
+  char again[16];
+  snprintf(again, sizeof again, "n%d", 317); /* equal text, other pointer */
+  cr_assert_not(dlc_strset_add(&set, again), "n317 is a duplicate");
+  cr_assert(dlc_strset_add(&set, "n500"));
+  dlc_strset_free(&set);
+  cr_assert_null(set.slots);
+}
