@@ -114,13 +114,7 @@ static bool require_f32(dlc_op_ctx *c, const dlc_tensor *t, const char *what) {
 /* Sets the output shape and refuses element counts that overflow. */
 static bool set_out(dlc_op_ctx *c, int slot, dlc_dtype dt, int rank,
                     const int64_t *dims) {
-  dlc_tensor_set_shape(&c->out[slot], dt, rank, dims);
-  if (dlc_tensor_numel(&c->out[slot]) < 0) {
-    shape_buf b;
-    return dlc_op_error(c, "output %s has too many elements",
-                        shp(&c->out[slot], &b));
-  }
-  return true;
+  return dlc_op_set_output(c, slot, dt, rank, dims);
 }
 
 /* --------------------------------------------------- spatial geometry */

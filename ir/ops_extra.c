@@ -34,18 +34,7 @@ static bool need_inputs(dlc_op_ctx *c, int n) {
 /* Sets output 0's type, refusing shapes whose element count overflows. */
 static bool set_out(dlc_op_ctx *c, dlc_dtype dt, int rank,
                     const int64_t *dims) {
-  if (c->n_outputs < 1)
-    return dlc_op_error(c, "the node has no output");
-  if (rank < 0 || rank > DLC_MAX_RANK)
-    return dlc_op_error(c, "output rank %d exceeds %d", rank, DLC_MAX_RANK);
-  dlc_tensor_set_shape(&c->out[0], dt, rank, dims);
-  int64_t n = dlc_tensor_numel(&c->out[0]);
-  if (n < 0 || (n > 0 && dlc_tensor_nbytes(&c->out[0]) == 0)) {
-    char s[SHAPE_BUF];
-    return dlc_op_error(c, "output shape %s has too many elements",
-                        dlc_shape_str(&c->out[0], s, sizeof s));
-  }
-  return true;
+  return dlc_op_set_output(c, 0, dt, rank, dims);
 }
 
 static bool is_int_dtype(dlc_dtype t) {

@@ -14,6 +14,11 @@
 #include "ops.def"
 #undef DLC_OP
 
+/* Sets output slot's type; refuses a rank above DLC_MAX_RANK and shapes
+ * whose element or byte count overflows, naming the shape. */
+bool dlc_op_set_output(dlc_op_ctx *c, int slot, dlc_dtype dt, int rank,
+                       const int64_t *dims);
+
 /* dlc_norm_axis, dlc_broadcast_shape, dlc_broadcast_index and
  * dlc_tensor_set_shape are declared in ir.h. */
 

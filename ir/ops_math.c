@@ -86,17 +86,7 @@ static const dlc_tensor *need_f32(dlc_op_ctx *c, int i, const char *what) {
 /* Sets output 0's type, refusing shapes whose element count overflows. */
 static bool set_out(dlc_op_ctx *c, dlc_dtype dt, int rank,
                     const int64_t *dims) {
-  if (c->n_outputs < 1)
-    return dlc_op_error(c, "the node has no output");
-  if (rank < 0 || rank > DLC_MAX_RANK)
-    return dlc_op_error(c, "output rank %d exceeds %d", rank, DLC_MAX_RANK);
-  dlc_tensor_set_shape(&c->out[0], dt, rank, dims);
-  if (dlc_tensor_numel(&c->out[0]) < 0) {
-    char s[SHAPE_BUF];
-    return dlc_op_error(c, "output shape %s has too many elements",
-                        dlc_shape_str(&c->out[0], s, sizeof s));
-  }
-  return true;
+  return dlc_op_set_output(c, 0, dt, rank, dims);
 }
 
 /* Output 0 takes the type of t. */
