@@ -231,6 +231,12 @@ LLVMValueRef cg_intrinsic(cg_fn *f, const char *name, LLVMTypeRef ty,
                           LLVMValueRef *args, int n);
 /* Calls a libm function (float -> float) on a scalar or on each lane. */
 LLVMValueRef cg_libm1(cg_fn *f, const char *name, LLVMValueRef x);
+/* e^x, the logistic 1/(1+e^-x) (stable for large |x|) and tanh x, built
+ * in IR for a scalar or any vector width (no libm; accuracy measured by
+ * tests/test_codegen_math.c: relative error <= 2e-7 for exp). */
+LLVMValueRef cg_exp(cg_fn *f, LLVMValueRef x);
+LLVMValueRef cg_sigmoid(cg_fn *f, LLVMValueRef x);
+LLVMValueRef cg_tanh(cg_fn *f, LLVMValueRef x);
 /* Horizontal sum / max of a vector (scalars pass through). */
 LLVMValueRef cg_hsum(cg_fn *f, LLVMValueRef v);
 LLVMValueRef cg_hmax(cg_fn *f, LLVMValueRef v);

@@ -238,3 +238,125 @@ int64_t cg_numel(const dlc_tensor *t) {
     n *= t->dims[k];
   return n;
 }
+
+/* ------------------------------------------------------ vector math */
+
+/* Scalar or splat i32 constant shaped like the float value type ty. */
+static LLVMValueRef iconst(cg_fn *f, LLVMTypeRef ty, int32_t v) {
+  LLVMValueRef s = LLVMConstInt(f->c->i32, (unsigned long long)(int64_t)v, 1);
+  if (LLVMGetTypeKind(ty) != LLVMVectorTypeKind)
+    return s;
+  unsigned n = LLVMGetVectorSize(ty);
+  LLVMValueRef e[16];
+  for (unsigned i = 0; i < n; i++)
+    e[i] = s;
+  return LLVMConstVector(e, n);
+}
+
+/* a*b + c: llvm.fmuladd is one fma where the target has it and a mul and
+ * an add elsewhere (llvm.fma would become a libm call on plain x86-64). */
+static LLVMValueRef muladd(cg_fn *f, LLVMValueRef a, LLVMValueRef b,
+                           LLVMValueRef c) {
+  LLVMValueRef args[3] = {a, b, c};
+  return cg_intrinsic(f, "llvm.fmuladd", LLVMTypeOf(c), args, 3);
+}
+
+/* c[0] + t*(c[1] + t*(... + t*c[n-1])) */
+static LLVMValueRef horner(cg_fn *f, LLVMValueRef t, const double *c, int n) {
+  LLVMTypeRef ty = LLVMTypeOf(t);
+  LLVMValueRef p = cg_fconst(f, ty, c[n - 1]);
+  for (int k = n - 2; k >= 0; k--)
+    p = muladd(f, p, t, cg_fconst(f, ty, c[k]));
+  return p;
+}
+
+static LLVMValueRef fsel(cg_fn *f, LLVMRealPredicate p, LLVMValueRef a,
+                         LLVMValueRef b, LLVMValueRef t, LLVMValueRef e) {
+  return LLVMBuildSelect(f->b, LLVMBuildFCmp(f->b, p, a, b, ""), t, e, "");
+}
+
+/* e^x in straight-line IR, any vector width, no libm:
+ *   x is clamped to [-104, 88.8] (beyond them the float result is 0 or
+ *   +inf anyway; NaN is put back at the end);
+ *   x = n ln2 + r, n = round(x log2 e) by the 1.5*2^23 trick (no rint: it
+ *   is a libm call on plain x86-64 vectors), ln2 in two parts (Cody-Waite)
+ *   so n*LN2_HI is exact for |n| <= 2^15 and r carries no cancellation;
+ *   e^r = 1 + r + r^2 q(r) on |r| <= ln2/2, q of degree 4 fitted by a
+ *   weighted Remez exchange on the relative error (3.1e-9 before float
+ *   rounding; tests/test_codegen_math.c measures the result);
+ *   2^n in two factors, n = n1 + n2 with n1 = n >> 1: n1 goes straight
+ *   into p's exponent field (an integer add), n2 becomes the float 2^n2,
+ *   so both stay normal for n in [-150, 128] and the one final multiply
+ *   rounds into the subnormals or overflows to +inf as expf does. */
+LLVMValueRef cg_exp(cg_fn *f, LLVMValueRef x) {
+  static const double q[5] = {4.999999404e-01, 1.666652113e-01,
+                              4.166838899e-02, 8.368710056e-03,
+                              1.381461276e-03};
+  LLVMBuilderRef b = f->b;
+  LLVMTypeRef ty = LLVMTypeOf(x), ity = cg_like(f->c->i32, ty);
+  /* NaN fails OGE and becomes -104 here: no poison from fptosi-like
+   * bit tricks below, and the final select restores it. */
+  LLVMValueRef lo = cg_fconst(f, ty, -104.0), hi = cg_fconst(f, ty, 88.8);
+  LLVMValueRef xc = fsel(f, LLVMRealOGT, x, hi, hi, x);
+  xc = fsel(f, LLVMRealOGE, xc, lo, xc, lo);
+  LLVMValueRef magic = cg_fconst(f, ty, 12582912.0); /* 1.5 * 2^23 */
+  LLVMValueRef t = muladd(f, xc, cg_fconst(f, ty, M_LOG2E), magic);
+  LLVMValueRef nf = LLVMBuildFSub(b, t, magic, "");
+  LLVMValueRef n = LLVMBuildSub(b, LLVMBuildBitCast(b, t, ity, ""),
+                                iconst(f, ty, 0x4b400000), "");
+  LLVMValueRef r = muladd(f, nf, cg_fconst(f, ty, -0.693359375), xc);
+  r = muladd(f, nf, cg_fconst(f, ty, 2.12194440e-4), r);
+  LLVMValueRef r2 = LLVMBuildFMul(b, r, r, "");
+  LLVMValueRef p = muladd(f, horner(f, r, q, 5), r2, r);
+  p = LLVMBuildFAdd(b, p, cg_fconst(f, ty, 1.0), "");
+  LLVMValueRef n1 = LLVMBuildAShr(b, n, iconst(f, ty, 1), "");
+  LLVMValueRef n2 = LLVMBuildSub(b, n, n1, "");
+  LLVMValueRef pb = LLVMBuildAdd(b, LLVMBuildBitCast(b, p, ity, ""),
+                                 LLVMBuildShl(b, n1, iconst(f, ty, 23), ""),
+                                 "");
+  LLVMValueRef s2 = LLVMBuildShl(
+      b, LLVMBuildAdd(b, n2, iconst(f, ty, 127), ""), iconst(f, ty, 23), "");
+  LLVMValueRef y = LLVMBuildFMul(b, LLVMBuildBitCast(b, pb, ty, ""),
+                                 LLVMBuildBitCast(b, s2, ty, ""), "");
+  return fsel(f, LLVMRealUNO, x, x, x, y);
+}
+
+/* The reference's stable logistic: e = exp(-|x|) never overflows;
+ * x >= 0 ? 1/(1+e) : e/(1+e). */
+LLVMValueRef cg_sigmoid(cg_fn *f, LLVMValueRef x) {
+  LLVMTypeRef ty = LLVMTypeOf(x);
+  LLVMValueRef one = cg_fconst(f, ty, 1);
+  LLVMValueRef ax = cg_intrinsic(f, "llvm.fabs", ty, &x, 1);
+  LLVMValueRef e = cg_exp(f, LLVMBuildFNeg(f->b, ax, ""));
+  LLVMValueRef den = LLVMBuildFAdd(f->b, one, e, "");
+  return fsel(f, LLVMRealOGE, x, cg_fconst(f, ty, 0),
+              LLVMBuildFDiv(f->b, one, den, ""),
+              LLVMBuildFDiv(f->b, e, den, ""));
+}
+
+/* tanh: for |x| < 0.625 the odd polynomial x + x^3 P(x^2) (P of degree 4,
+ * weighted Remez on the relative error: 4.4e-9 before rounding), where
+ * 1 - 2/(e^2x + 1) would cancel; above it 1 - 2/(e^2|x| + 1) >= 0.55
+ * loses at most a few ulps, and e^2|x| = inf gives exactly 1. The sign is
+ * copied back from x; NaN falls through the second branch as NaN. */
+LLVMValueRef cg_tanh(cg_fn *f, LLVMValueRef x) {
+  static const double c[5] = {-3.333328068e-01, 1.333144158e-01,
+                              -5.373971537e-02, 2.063908800e-02,
+                              -5.704987328e-03};
+  LLVMBuilderRef b = f->b;
+  LLVMTypeRef ty = LLVMTypeOf(x);
+  LLVMValueRef ax = cg_intrinsic(f, "llvm.fabs", ty, &x, 1);
+  LLVMValueRef one = cg_fconst(f, ty, 1);
+  LLVMValueRef e = cg_exp(f, LLVMBuildFAdd(b, ax, ax, ""));
+  LLVMValueRef big = LLVMBuildFSub(
+      b, one,
+      LLVMBuildFDiv(b, cg_fconst(f, ty, 2), LLVMBuildFAdd(b, e, one, ""), ""),
+      "");
+  LLVMValueRef x2 = LLVMBuildFMul(b, ax, ax, "");
+  LLVMValueRef x3 = LLVMBuildFMul(b, x2, ax, "");
+  LLVMValueRef small = muladd(f, horner(f, x2, c, 5), x3, ax);
+  LLVMValueRef y =
+      fsel(f, LLVMRealOLT, ax, cg_fconst(f, ty, 0.625), small, big);
+  LLVMValueRef args[2] = {y, x};
+  return cg_intrinsic(f, "llvm.copysign", ty, args, 2);
+}

@@ -158,13 +158,6 @@ static LLVMValueRef clamp(cg_fn *f, LLVMValueRef v, double lo, double hi) {
   return sel_lt(f, v, lo, cg_fconst(f, ty, lo), r);
 }
 
-static LLVMValueRef sigmoid(cg_fn *f, LLVMValueRef v, LLVMTypeRef ty) {
-  LLVMValueRef e = LLVMBuildFNeg(f->b, v, "");
-  e = cg_intrinsic(f, "llvm.exp", ty, &e, 1);
-  return LLVMBuildFDiv(f->b, cg_fconst(f, ty, 1),
-                       LLVMBuildFAdd(f->b, cg_fconst(f, ty, 1), e, ""), "");
-}
-
 static LLVMValueRef unary_step(cg_fn *f, const step *s, LLVMValueRef v,
                                LLVMTypeRef ty) {
   LLVMBuilderRef b = f->b;
@@ -174,13 +167,12 @@ static LLVMValueRef unary_step(cg_fn *f, const step *s, LLVMValueRef v,
     return sel_lt(f, v, 0, LLVMBuildFMul(b, v, cg_fconst(f, ty, s->alpha), ""),
                   v);
   case S_ELU: {
-    LLVMValueRef e = cg_intrinsic(f, "llvm.exp", ty, &v, 1);
-    e = LLVMBuildFSub(b, e, cg_fconst(f, ty, 1), "");
+    LLVMValueRef e = LLVMBuildFSub(b, cg_exp(f, v), cg_fconst(f, ty, 1), "");
     return sel_lt(f, v, 0, LLVMBuildFMul(b, e, cg_fconst(f, ty, s->alpha), ""),
                   v);
   }
-  case S_SIGMOID: return sigmoid(f, v, ty);
-  case S_TANH: return cg_libm1(f, "tanhf", v);
+  case S_SIGMOID: return cg_sigmoid(f, v);
+  case S_TANH: return cg_tanh(f, v);
   case S_CLIP: return clamp(f, v, s->alpha, s->beta);
   case S_HARD_SIGMOID: {
     LLVMValueRef t = LLVMBuildFMul(b, v, cg_fconst(f, ty, s->alpha), "");
@@ -192,12 +184,12 @@ static LLVMValueRef unary_step(cg_fn *f, const step *s, LLVMValueRef v,
     t = LLVMBuildFAdd(b, t, cg_fconst(f, ty, 0.5), "");
     return LLVMBuildFMul(b, v, clamp(f, t, 0, 1), "");
   }
-  case S_SILU: return LLVMBuildFMul(b, v, sigmoid(f, v, ty), "");
+  case S_SILU: return LLVMBuildFMul(b, v, cg_sigmoid(f, v), "");
   case S_GELU: return gelu(f, v, ty);
   case S_ERF: return cg_libm1(f, "erff", v);
   case S_SQRT: return cg_intrinsic(f, "llvm.sqrt", ty, &v, 1);
   case S_EXP:
-  default: return cg_intrinsic(f, "llvm.exp", ty, &v, 1);
+  default: return cg_exp(f, v);
   }
 }
 
@@ -245,7 +237,7 @@ static LLVMValueRef run_program(cg_fn *f, LLVMValueRef *x, LLVMTypeRef ty,
 static bool uses_libm(const program *p) {
   for (int i = 0; i < p->n; i++) {
     step_kind k = p->steps[i].kind;
-    if (k == S_TANH || k == S_GELU || k == S_ERF)
+    if (k == S_GELU || k == S_ERF)
       return true;
   }
   return false;

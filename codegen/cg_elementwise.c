@@ -4,9 +4,10 @@
  * and writes each tensor with its own dtype's element type, so the typed
  * operators of cg_extra.c (comparisons, Cast, Where) use it too.
  *
- * Math functions: exp, pow and sqrt are LLVM intrinsics (exp and pow become
- * calls to expf/powf, lane by lane); erf and tanh call erff/tanhf. A model
- * using them needs -lm at link time (docs/abi.md). */
+ * Math functions: exp, the logistic and tanh are built in IR (cg_exp,
+ * cg_sigmoid, cg_tanh: vector code, no libm); pow and sqrt are LLVM
+ * intrinsics (pow becomes a call to powf, lane by lane); erf calls erff. A
+ * model using those needs -lm at link time (docs/abi.md). */
 #include <math.h>
 #include <string.h>
 
@@ -173,19 +174,9 @@ static LLVMValueRef select_neg(cg_fn *f, LLVMValueRef x, LLVMValueRef neg) {
   return LLVMBuildSelect(f->b, lt, neg, x, "");
 }
 
-static LLVMValueRef exp_of(cg_fn *f, LLVMValueRef x) {
-  return cg_intrinsic(f, "llvm.exp", LLVMTypeOf(x), &x, 1);
-}
-
 static LLVMValueRef op_relu(cg_fn *f, LLVMValueRef x, LLVMTypeRef ty) {
   LLVMValueRef gt = LLVMBuildFCmp(f->b, LLVMRealOGT, x, cg_fconst(f, ty, 0), "");
   return LLVMBuildSelect(f->b, gt, x, cg_fconst(f, ty, 0), "");
-}
-
-static LLVMValueRef op_sigmoid(cg_fn *f, LLVMValueRef x, LLVMTypeRef ty) {
-  LLVMValueRef e = exp_of(f, LLVMBuildFNeg(f->b, x, ""));
-  LLVMValueRef den = LLVMBuildFAdd(f->b, cg_fconst(f, ty, 1), e, "");
-  return LLVMBuildFDiv(f->b, cg_fconst(f, ty, 1), den, "");
 }
 
 /* max(0, min(1, alpha*x + beta)) */
@@ -210,13 +201,13 @@ static LLVMValueRef unary(cg_fn *f, LLVMValueRef *xs, LLVMTypeRef ty,
   }
   case DLC_OP_ELU: {
     double a = dlc_node_get_float(n, "alpha");
-    LLVMValueRef em1 = LLVMBuildFSub(f->b, exp_of(f, x), cg_fconst(f, ty, 1), "");
+    LLVMValueRef em1 = LLVMBuildFSub(f->b, cg_exp(f, x), cg_fconst(f, ty, 1), "");
     return select_neg(f, x, LLVMBuildFMul(f->b, em1, cg_fconst(f, ty, a), ""));
   }
   case DLC_OP_SIGMOID:
-    return op_sigmoid(f, x, ty);
+    return cg_sigmoid(f, x);
   case DLC_OP_TANH:
-    return cg_libm1(f, "tanhf", x);
+    return cg_tanh(f, x);
   case DLC_OP_ERF:
     return cg_libm1(f, "erff", x);
   case DLC_OP_HARD_SIGMOID:
@@ -227,7 +218,7 @@ static LLVMValueRef unary(cg_fn *f, LLVMValueRef *xs, LLVMTypeRef ty,
   case DLC_OP_SQRT:
     return cg_intrinsic(f, "llvm.sqrt", ty, &x, 1);
   case DLC_OP_EXP:
-    return exp_of(f, x);
+    return cg_exp(f, x);
   case DLC_OP_IDENTITY:
   case DLC_OP_DROPOUT:
   default:
@@ -258,8 +249,8 @@ static LLVMValueRef binary(cg_fn *f, LLVMValueRef *x, LLVMTypeRef ty,
 static bool emit_unary(cg_fn *f) {
   const dlc_node *n = f->node;
   const dlc_tensor *t = &n->inputs[0]->type;
-  /* tanhf/erff are called lane by lane anyway: keep those loops scalar. */
-  bool vec = n->op != DLC_OP_TANH && n->op != DLC_OP_ERF;
+  /* erff is called lane by lane anyway: keep that loop scalar. */
+  bool vec = n->op != DLC_OP_ERF;
   cg_emit_map(f, 1, &f->in[0], &t, f->out[0], &n->outputs[0]->type, unary, n,
               vec);
   return true;

@@ -91,22 +91,6 @@ static LLVMValueRef sel(cg_fn *f, LLVMRealPredicate p, LLVMValueRef a,
   return LLVMBuildSelect(f->b, LLVMBuildFCmp(f->b, p, a, b, ""), t, e, "");
 }
 
-static LLVMValueRef vexp(cg_fn *f, LLVMValueRef x) {
-  return cg_libm1(f, "expf", x);
-}
-
-/* The reference's stable sigmoid: e = exp(-|x|); x >= 0 ? 1/(1+e) : e/(1+e). */
-static LLVMValueRef sigmoid(cg_fn *f, LLVMValueRef x) {
-  LLVMTypeRef ty = LLVMTypeOf(x);
-  LLVMValueRef zero = cg_fconst(f, ty, 0), one = cg_fconst(f, ty, 1);
-  LLVMValueRef negabs = sel(f, LLVMRealOGE, x, zero, LLVMBuildFNeg(f->b, x, ""),
-                            x);
-  LLVMValueRef e = vexp(f, negabs);
-  LLVMValueRef den = LLVMBuildFAdd(f->b, one, e, "");
-  return sel(f, LLVMRealOGE, x, zero, LLVMBuildFDiv(f->b, one, den, ""),
-             LLVMBuildFDiv(f->b, e, den, ""));
-}
-
 /* clamp to [lo, hi] in the reference's order: y < lo ? lo : y > hi ? hi : y */
 static LLVMValueRef clamp(cg_fn *f, LLVMValueRef y, double lo, double hi) {
   LLVMTypeRef ty = LLVMTypeOf(y);
@@ -132,9 +116,9 @@ static LLVMValueRef act(cg_fn *f, const dlc_activation *a, LLVMValueRef x,
   case DLC_ACT_PRELU:
     return sel(f, LLVMRealOGE, x, zero, x, LLVMBuildFMul(b, slope, x, ""));
   case DLC_ACT_SIGMOID:
-    return sigmoid(f, x);
+    return cg_sigmoid(f, x);
   case DLC_ACT_TANH:
-    return cg_libm1(f, "tanhf", x);
+    return cg_tanh(f, x);
   case DLC_ACT_HARD_SIGMOID: {
     LLVMValueRef y = LLVMBuildFAdd(
         b, LLVMBuildFMul(b, cg_fconst(f, ty, a->alpha), x, ""),
@@ -147,9 +131,9 @@ static LLVMValueRef act(cg_fn *f, const dlc_activation *a, LLVMValueRef x,
     return LLVMBuildFMul(b, x, clamp(f, y, 0, 1), "");
   }
   case DLC_ACT_SILU:
-    return LLVMBuildFMul(b, x, sigmoid(f, x), "");
+    return LLVMBuildFMul(b, x, cg_sigmoid(f, x), "");
   case DLC_ACT_ELU: {
-    LLVMValueRef em1 = LLVMBuildFSub(b, vexp(f, x), cg_fconst(f, ty, 1), "");
+    LLVMValueRef em1 = LLVMBuildFSub(b, cg_exp(f, x), cg_fconst(f, ty, 1), "");
     return sel(f, LLVMRealOGE, x, zero, x,
                LLVMBuildFMul(b, cg_fconst(f, ty, a->alpha), em1, ""));
   }

@@ -74,7 +74,7 @@ static void map_inputs(cg_fn *f, cg_map_op op, const void *ud, bool vec) {
 static LLVMValueRef softplus(cg_fn *f, LLVMValueRef x, LLVMTypeRef ty) {
   LLVMValueRef ax = cg_intrinsic(f, "llvm.fabs", ty, &x, 1);
   LLVMValueRef e = LLVMBuildFNeg(f->b, ax, "");
-  e = cg_intrinsic(f, "llvm.exp", ty, &e, 1);
+  e = cg_exp(f, e);
   LLVMValueRef pos = cg_fmax(f, x, cg_fconst(f, ty, 0));
   return LLVMBuildFAdd(f->b, pos, cg_libm1(f, "log1pf", e), "");
 }

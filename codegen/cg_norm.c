@@ -170,7 +170,7 @@ static bool emit_softmax(cg_fn *f) {
   j = cg_for_begin(f, &l, 0, d, 1);
   at = cg_affine(f, NULL, j, inner);
   LLVMValueRef e = LLVMBuildFSub(f->b, cg_load(f, f32, xp, at), m, "");
-  e = cg_intrinsic(f, "llvm.exp", f32, &e, 1);
+  e = cg_exp(f, e);
   if (!log_form)
     cg_store(f, e, yp, at);
   LLVMBuildStore(f->b, LLVMBuildFAdd(f->b, LLVMBuildLoad2(f->b, f32, sum, ""),
