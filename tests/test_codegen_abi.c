@@ -652,6 +652,7 @@ Test(codegen_abi, aarch64_fixtures_under_qemu, .timeout = 600) {
   cr_log_info("aarch64 under qemu: %d pass, %d fail, %d not compiled", passed,
               failed, skipped);
   cr_expect_eq(failed, 0);
+  cr_expect_eq(skipped, 0, "every fixture must compile for AArch64");
   cr_expect_geq(passed, 80);
   sh("rm -rf %s", dir);
   free(dir);
