@@ -335,9 +335,6 @@ void cg_epi_init(cg_fn *f, cg_epi *ep, int row_axis, int lane_axis);
 LLVMValueRef cg_epi_apply(cg_fn *f, const cg_epi *ep, LLVMValueRef v,
                           LLVMValueRef yoff, LLVMValueRef row,
                           LLVMValueRef lane, int valid);
-/* Appends a digest of n's epilogue to key (the kernel identity). */
-void cg_epi_key(const dlc_node *n, char *key, size_t size);
-
 /* GEMM on the micro-kernel: Y[m][n] (+)= sum_k A[m][k] B[k][n], an MR x
  * (NV vectors) block of Y in registers, A broadcast, B loaded as vectors. */
 typedef struct cg_gemm_plan {

@@ -103,13 +103,6 @@ static LLVMValueRef conv_bias(cg_fn *f) {
   return dlc_node_op_inputs(f->node) > 2 ? f->in[2] : NULL;
 }
 
-/* Prepare step of kinds without blobs: the epilogue joins the identity. */
-static bool prepare_epi_key(cg_ctx *c, const dlc_node *n, cg_call *call) {
-  (void)c;
-  cg_epi_key(n, call->key_extra, sizeof call->key_extra);
-  return true;
-}
-
 static int64_t conv_scratch(const dlc_node *n) {
   conv_shape c;
   if (!conv_shape_get(n, &c) || !c.padded)
@@ -210,7 +203,7 @@ static bool emit_conv(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_conv = {"conv", 0, 0, prepare_epi_key, emit_conv,
+const cg_emitter cg_emit_conv = {"conv", 0, 0, NULL, emit_conv,
                                  conv_scratch};
 
 /* --------------------------------------------------------- ConvTranspose */
@@ -290,7 +283,7 @@ static bool emit_conv_transpose(cg_fn *f) {
 }
 
 const cg_emitter cg_emit_conv_transpose = {"conv_transpose", 0, 0,
-                                           prepare_epi_key,
+                                           NULL,
                                            emit_conv_transpose, NULL};
 
 /* ------------------------------------------- Conv on the micro-kernel */
@@ -367,7 +360,6 @@ static bool prepare_conv_gemm(cg_ctx *c, const dlc_node *n, cg_call *call) {
   snprintf(call->key_extra, sizeof call->key_extra, "%s mr%d nv%d kc%lld r%lld",
            cg.pointwise ? "pointwise" : "im2col", cg.plan.mr, cg.plan.nv,
            (long long)cg.plan.kc, (long long)cg.rows);
-  cg_epi_key(n, call->key_extra, sizeof call->key_extra);
   return true;
 }
 

@@ -58,7 +58,6 @@ static int64_t dw_scratch(const dlc_node *n) {
 static bool prepare_dw(cg_ctx *c, const dlc_node *n, cg_call *call) {
   (void)c;
   snprintf(call->key_extra, sizeof call->key_extra, "depthwise");
-  cg_epi_key(n, call->key_extra, sizeof call->key_extra);
   return dw_taps_ok(n);
 }
 

@@ -174,29 +174,3 @@ LLVMValueRef cg_epi_apply(cg_fn *f, const cg_epi *ep, LLVMValueRef v,
   return v;
 }
 
-/* ------------------------------------------------------------- identity */
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ ((const unsigned char *)p)[i]) * 0x100000001b3ull;
-  return h;
-}
-
-static uint64_t act_hash(uint64_t h, const dlc_activation *a) {
-  h = fnv(h, &a->kind, sizeof a->kind);
-  h = fnv(h, &a->alpha, sizeof a->alpha);
-  h = fnv(h, &a->beta, sizeof a->beta);
-  return fnv(h, &a->slope_input, sizeof a->slope_input);
-}
-
-void cg_epi_key(const dlc_node *n, char *key, size_t size) {
-  const dlc_epilogue *e = n->epilogue;
-  if (!e || size == 0)
-    return;
-  uint64_t h = 0xcbf29ce484222325ull;
-  h = act_hash(h, &e->act1);
-  h = fnv(h, &e->residual_input, sizeof e->residual_input);
-  h = act_hash(h, &e->act2);
-  size_t used = strlen(key);
-  snprintf(key + used, size - used, " e%016llx", (unsigned long long)h);
-}

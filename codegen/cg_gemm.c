@@ -256,7 +256,6 @@ static bool prepare_gemm_mk(cg_ctx *c, const dlc_node *n, cg_call *call) {
   cg_gemm_plan_choose(c->t, d.m, d.n, d.k, &p);
   snprintf(call->key_extra, sizeof call->key_extra, "mk mr%d nv%d kc%lld",
            p.mr, p.nv, (long long)p.kc);
-  cg_epi_key(n, call->key_extra, sizeof call->key_extra);
   return true;
 }
 
@@ -358,7 +357,6 @@ static bool prepare_matmul_mk(cg_ctx *c, const dlc_node *n, cg_call *call) {
   cg_gemm_plan_choose(c->t, d.m, d.n, d.k, &p);
   snprintf(call->key_extra, sizeof call->key_extra, "mk mr%d nv%d kc%lld",
            p.mr, p.nv, (long long)p.kc);
-  cg_epi_key(n, call->key_extra, sizeof call->key_extra);
   return true;
 }
 
