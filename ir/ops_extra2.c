@@ -92,7 +92,8 @@ bool dlc_ref_mod(dlc_op_ctx *c) {
   bool fmod = dlc_node_get_int(c->node, "fmod") != 0;
   int64_t n = dlc_tensor_numel(y);
   for (int64_t i = 0; i < n; i++) {
-    int64_t ia = dlc_broadcast_index(a, y, i), ib = dlc_broadcast_index(b, y, i);
+    int64_t ia = dlc_broadcast_index(a, y, i);
+    int64_t ib = dlc_broadcast_index(b, y, i);
     switch (y->dtype) {
     case DLC_DT_FLOAT32:
       ((float *)y->data)[i] = fmodf(((const float *)a->data)[ia],

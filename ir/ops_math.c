@@ -814,17 +814,40 @@ static bool constant_true(const dlc_tensor *t) {
 
 /* Inference Dropout is the identity: ratio is ignored, and a constant true
  * training_mode or a declared mask output cannot be honoured. */
+/* A constant ratio of exactly 0: Dropout is then the identity even in
+ * training mode (torchvision's Swin calls F.dropout(p=0.0) without
+ * training=False, and torch exports training_mode = true). */
+static bool ratio_is_zero(const dlc_tensor *ratio) {
+  return ratio && ratio->data && dlc_tensor_numel(ratio) == 1 &&
+         (ratio->dtype == DLC_DT_FLOAT32 || ratio->dtype == DLC_DT_INT64) &&
+         dlc_tensor_get_f64(ratio, 0) == 0.0;
+}
+
+/* Inference Dropout: output 0 is X. The optional mask (output 1) is only
+ * meaningful when nothing is dropped: then it is all true (bool as uint8). */
 bool dlc_infer_dropout(dlc_op_ctx *c) {
   const dlc_tensor *x = input(c, 0);
   if (!x)
     return dlc_op_error(c, "input 0 (data) is required");
+  bool identity = ratio_is_zero(input(c, 1));
   bool ok = true;
-  if (constant_true(input(c, 2)))
-    ok = dlc_op_error(c, "training_mode is true: Dropout is only supported "
-                         "at inference");
-  if (c->n_outputs >= 2 && c->node->outputs[1])
+  if (constant_true(input(c, 2)) && !identity)
+    ok = dlc_op_error(c, "training_mode is true with a ratio other than 0: "
+                         "Dropout is only supported at inference");
+  bool mask = c->n_outputs >= 2 && c->node->outputs[1];
+  if (mask && !identity && constant_true(input(c, 2)))
     ok = dlc_op_error(c, "Dropout mask output is not supported at inference");
-  return ok && set_out_like(c, x);
+  if (!ok || !set_out_like(c, x))
+    return false;
+  return !mask || dlc_op_set_output(c, 1, DLC_DT_UINT8, x->rank, x->dims);
+}
+
+/* Output 0 = X; the mask, if asked for, says every element was kept. */
+bool dlc_ref_dropout(dlc_op_ctx *c) {
+  memcpy(c->out[0].data, c->in[0]->data, dlc_tensor_nbytes(c->in[0]));
+  if (c->n_outputs >= 2 && c->out[1].data)
+    memset(c->out[1].data, 1, dlc_tensor_nbytes(&c->out[1]));
+  return true;
 }
 
 /* ------------------------------------------------- binary, broadcasting */

@@ -969,15 +969,45 @@ Test(dropout, inference_identity_type) {
   th_free(&t);
 }
 
-Test(dropout, rejects_mask_output_and_training) {
-  dlc_tensor x = th_f32(NULL, 1, DIMS(4));
+Test(dropout, mask_output_is_all_true_at_inference) {
+  /* ONNX: at inference the mask says every element was kept. */
+  const float xv[4] = {1, -2, 3, -4};
+  dlc_tensor x = th_f32(xv, 1, DIMS(4));
   th_node t;
   th_begin(&t, DLC_OP_DROPOUT);
   th_input(&t, &x);
   th_finish(&t, 2);
-  expect_error(&t, false, "Dropout mask output is not supported at inference");
+  cr_assert(th_run(&t), "Dropout with a mask output must run");
+  th_assert_close(t.out[0].data, xv, 4, 0, 0);
+  cr_assert_eq(t.out[1].dtype, DLC_DT_UINT8);
+  for (int i = 0; i < 4; i++)
+    cr_expect_eq(((const uint8_t *)t.out[1].data)[i], 1, "mask[%d]", i);
   th_free(&t);
+}
+
+Test(dropout, training_mode_needs_ratio_zero) {
+  /* torchvision's Swin exports F.dropout(p=0.0) as ratio 0 with
+   * training_mode true: the identity. Any other ratio is refused. */
+  const float xv[4] = {1, -2, 3, -4};
+  dlc_tensor x = th_f32(xv, 1, DIMS(4));
   dlc_tensor on = th_i64((const int64_t[]){1}, 0, NULL);
+  dlc_tensor zero = th_f32(F32(0), 0, NULL), half = th_f32(F32(0.5f), 0, NULL);
+  th_node t;
+  th_begin(&t, DLC_OP_DROPOUT);
+  th_input(&t, &x);
+  th_const(&t, &zero);
+  th_const(&t, &on);
+  th_finish(&t, 2);
+  cr_assert(th_run(&t), "ratio 0 in training mode is the identity");
+  th_assert_close(t.out[0].data, xv, 4, 0, 0);
+  th_free(&t);
+  th_begin(&t, DLC_OP_DROPOUT);
+  th_input(&t, &x);
+  th_const(&t, &half);
+  th_const(&t, &on);
+  th_finish(&t, 1);
+  expect_error(&t, false, "training_mode is true with a ratio other than 0");
+  th_free(&t);
   th_begin(&t, DLC_OP_DROPOUT);
   th_input(&t, &x);
   th_omit(&t);
