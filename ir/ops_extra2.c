@@ -23,18 +23,9 @@ static bool need_inputs(dlc_op_ctx *c, int n) {
   return true;
 }
 
-/* Sets output 0's type, refusing element counts that overflow. */
+/* Output 0 takes like's type (dlc_op_set_output refuses overflows). */
 static bool set_out(dlc_op_ctx *c, const dlc_tensor *like) {
-  if (c->n_outputs < 1)
-    return dlc_op_error(c, "the node has no output");
-  dlc_tensor_set_shape(&c->out[0], like->dtype, like->rank, like->dims);
-  int64_t n = dlc_tensor_numel(&c->out[0]);
-  if (n < 0 || (n > 0 && dlc_tensor_nbytes(&c->out[0]) == 0)) {
-    char s[SHAPE_BUF];
-    return dlc_op_error(c, "output shape %s has too many elements",
-                        dlc_shape_str(like, s, sizeof s));
-  }
-  return true;
+  return dlc_op_set_output(c, 0, like->dtype, like->rank, like->dims);
 }
 
 /* ----------------------------------------------------------------- Mod */
