@@ -6,6 +6,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 dlc_tensor th_f32(const float *data, int rank, const int64_t *dims) {
   dlc_tensor t = {0};
@@ -149,3 +151,16 @@ char *th_read_file(const char *path, size_t *size) {
     *size = got;
   return buf;
 }
+
+void guarded_alloc(guarded *g, size_t bytes) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t body = (bytes + page - 1) / page * page;
+  g->map_size = body + page;
+  g->map = mmap(NULL, g->map_size, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  cr_assert(g->map != MAP_FAILED);
+  cr_assert_eq(mprotect(g->map + body, page, PROT_NONE), 0);
+  g->p = g->map + body - bytes;
+}
+
+void guarded_free(guarded *g) { munmap(g->map, g->map_size); }

@@ -49,6 +49,18 @@ void th_free(th_node *t);
 void th_assert_close(const float *got, const float *want, int64_t n,
                      double atol, double rtol);
 
+/* A buffer of `bytes` that ends exactly where a PROT_NONE page begins, so
+ * that generated code writing or reading one element past it faults. */
+typedef struct guarded {
+  char *map;
+  size_t map_size;
+  void *p;
+} guarded;
+/* Page-sized buffers keep p 64-byte aligned when bytes is a multiple of 64
+ * (workspace sizes are). Free with guarded_free. */
+void guarded_alloc(guarded *g, size_t bytes);
+void guarded_free(guarded *g);
+
 /* Read a whole file into a malloc'd NUL-terminated buffer (NULL if absent). */
 char *th_read_file(const char *path, size_t *size);
 

@@ -329,24 +329,7 @@ Test(codegen_abi, two_threads_with_separate_workspaces) {
 
 /* ------------------------------------------------------------ guard pages */
 
-typedef struct guarded {
-  char *map;
-  size_t map_size;
-  void *p; /* ends exactly where the PROT_NONE page begins */
-} guarded;
-
-static void guarded_alloc(guarded *g, size_t bytes) {
-  size_t page = (size_t)sysconf(_SC_PAGESIZE);
-  size_t body = (bytes + page - 1) / page * page;
-  g->map_size = body + page;
-  g->map = mmap(NULL, g->map_size, PROT_READ | PROT_WRITE,
-                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  cr_assert(g->map != MAP_FAILED);
-  cr_assert_eq(mprotect(g->map + body, page, PROT_NONE), 0);
-  g->p = g->map + body - bytes;
-}
-
-static void guarded_free(guarded *g) { munmap(g->map, g->map_size); }
+/* guarded_alloc / guarded_free: tests/helpers.h */
 
 /* Every fixture: inputs, outputs and workspace end at a guard page. */
 Test(codegen_abi, no_overrun_of_buffers_or_workspace) {

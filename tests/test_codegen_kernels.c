@@ -178,25 +178,7 @@ static void kc_epilogue(kcase *c, const epi_spec *s, int row_axis) {
 
 /* ------------------------------------------------------------- running */
 
-typedef struct guarded {
-  char *map;
-  size_t map_size;
-  void *p; /* ends exactly where the PROT_NONE page begins */
-} guarded;
-
-/* Workspace sizes are multiples of 64, so p stays 64-byte aligned there. */
-static void guarded_alloc(guarded *g, size_t bytes) {
-  size_t page = (size_t)sysconf(_SC_PAGESIZE);
-  size_t body = (bytes + page - 1) / page * page;
-  g->map_size = body + page;
-  g->map = mmap(NULL, g->map_size, PROT_READ | PROT_WRITE,
-                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  cr_assert(g->map != MAP_FAILED);
-  cr_assert_eq(mprotect(g->map + body, page, PROT_NONE), 0);
-  g->p = g->map + body - bytes;
-}
-
-static void guarded_free(guarded *g) { munmap(g->map, g->map_size); }
+/* guarded_alloc / guarded_free: tests/helpers.h */
 
 static bool close_enough(const kcase *c, const float *got, const char *cpu) {
   double t = 1e-4 * fmax(1.0, sqrt((double)c->k / 16.0));

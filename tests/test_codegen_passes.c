@@ -82,27 +82,15 @@ static dlc_compiled *compile(const dlc_graph *g, const char *name,
 
 /* -------------------------------------------------- guarded workspace */
 
-typedef struct guarded {
-  void *base;
-  size_t len;
-  void *ws; /* 64-byte aligned; its end touches the guard page */
-} guarded;
-
-static void guard_alloc(guarded *gd, uint64_t size) {
-  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+/* The workspace of a guarded run ends at a PROT_NONE page
+ * (guarded_alloc, tests/helpers.h) and starts out as NaN bytes, so that a
+ * read of a value nothing wrote shows up in the outputs. */
+static void *guard_workspace(guarded *gd, uint64_t size) {
   size_t body = (size_t)(size + 63) / 64 * 64;
-  size_t pages = (body + page - 1) / page;
-  gd->len = (pages + 1) * page;
-  gd->base = mmap(NULL, gd->len, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  cr_assert_neq(gd->base, MAP_FAILED);
-  char *guard = (char *)gd->base + pages * page;
-  cr_assert_eq(mprotect(guard, page, PROT_NONE), 0);
-  gd->ws = guard - body;
-  memset(gd->ws, 0xff, body); /* NaN wherever nothing was written */
+  guarded_alloc(gd, body);
+  memset(gd->p, 0xff, body);
+  return gd->p;
 }
-
-static void guard_free(guarded *gd) { munmap(gd->base, gd->len); }
 
 /* ------------------------------------------------------------- running */
 
@@ -126,9 +114,9 @@ static void run_guarded(dlc_compiled *m, const dlc_tensor *ins, int n_ins,
   int64_t batch = md->batched && n_ins > 0 && ins[0].rank > 0
                       ? ins[0].dims[0] : 1;
   guarded gd;
-  guard_alloc(&gd, md->workspace_size_batch(batch));
-  int st = md->run_batch(batch, in, out, gd.ws);
-  guard_free(&gd);
+  void *ws = guard_workspace(&gd, md->workspace_size_batch(batch));
+  int st = md->run_batch(batch, in, out, ws);
+  guarded_free(&gd);
   cr_assert_eq(st, DLCRT_OK, "run_batch: %s", dlcrt_status_message(st));
 }
 
