@@ -327,3 +327,15 @@ bool dlc_op_set_output(dlc_op_ctx *c, int slot, dlc_dtype dt, int rank,
   }
   return true;
 }
+
+bool dlc_op_set_reduced_output(dlc_op_ctx *c, const dlc_tensor *x,
+                               const bool *reduced, bool keepdims) {
+  int64_t dims[DLC_MAX_RANK];
+  int rank = 0;
+  for (int d = 0; d < x->rank; d++)
+    if (!reduced[d])
+      dims[rank++] = x->dims[d];
+    else if (keepdims)
+      dims[rank++] = 1;
+  return dlc_op_set_output(c, 0, x->dtype, rank, dims);
+}

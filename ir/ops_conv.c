@@ -373,13 +373,18 @@ static bool conv_setup(dlc_op_ctx *c, conv_info *ci) {
   return conv_common_geom(c, ci) && geom_forward(c, ci->x, false, &ci->g);
 }
 
+/* Y (N, Cout, spatial out...) of Conv and ConvTranspose. */
+static bool set_conv_out(dlc_op_ctx *c, const conv_info *ci) {
+  int64_t dims[DLC_MAX_RANK] = {ci->n, ci->cout};
+  memcpy(dims + 2, ci->g.out, sizeof(int64_t) * ci->g.ns);
+  return set_out(c, 0, DLC_DT_FLOAT32, ci->x->rank, dims);
+}
+
 bool dlc_infer_conv(dlc_op_ctx *c) {
   conv_info ci;
   if (!conv_setup(c, &ci))
     return false;
-  int64_t dims[DLC_MAX_RANK] = {ci.n, ci.cout};
-  memcpy(dims + 2, ci.g.out, sizeof(int64_t) * ci.g.ns);
-  return set_out(c, 0, DLC_DT_FLOAT32, ci.x->rank, dims);
+  return set_conv_out(c, &ci);
 }
 
 /* Output elements x (Cin/group) x prod(kernel); bias excluded. */
@@ -492,9 +497,7 @@ bool dlc_infer_conv_transpose(dlc_op_ctx *c) {
   conv_info ci;
   if (!convt_setup(c, &ci))
     return false;
-  int64_t dims[DLC_MAX_RANK] = {ci.n, ci.cout};
-  memcpy(dims + 2, ci.g.out, sizeof(int64_t) * ci.g.ns);
-  return set_out(c, 0, DLC_DT_FLOAT32, ci.x->rank, dims);
+  return set_conv_out(c, &ci);
 }
 
 /* Input elements x (Cout/group) x prod(kernel). */

@@ -643,16 +643,8 @@ static bool attr_axes(dlc_op_ctx *c, bool reduced[DLC_MAX_RANK]) {
 }
 
 static bool reduced_shape(dlc_op_ctx *c, const bool *reduced) {
-  const dlc_tensor *x = input(c, 0);
-  bool keep = dlc_node_get_int(c->node, "keepdims") != 0;
-  int64_t dims[DLC_MAX_RANK];
-  int rank = 0;
-  for (int d = 0; d < x->rank; d++)
-    if (!reduced[d])
-      dims[rank++] = x->dims[d];
-    else if (keep)
-      dims[rank++] = 1;
-  return set_out(c, x->dtype, rank, dims);
+  return dlc_op_set_reduced_output(
+      c, input(c, 0), reduced, dlc_node_get_int(c->node, "keepdims") != 0);
 }
 
 bool dlc_infer_reduce_sum(dlc_op_ctx *c) {

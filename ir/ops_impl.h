@@ -19,6 +19,11 @@
 bool dlc_op_set_output(dlc_op_ctx *c, int slot, dlc_dtype dt, int rank,
                        const int64_t *dims);
 
+/* Output 0 of a reduction over x: the dims marked in reduced are dropped, or
+ * kept as 1 with keepdims; x's dtype. */
+bool dlc_op_set_reduced_output(dlc_op_ctx *c, const dlc_tensor *x,
+                               const bool *reduced, bool keepdims);
+
 /* dlc_norm_axis, dlc_broadcast_shape, dlc_broadcast_index and
  * dlc_tensor_set_shape are declared in ir.h. */
 

@@ -388,15 +388,8 @@ bool dlc_infer_reduce(dlc_op_ctx *c) {
   bool reduced[DLC_MAX_RANK];
   if (!x || !reduce_axes(c, x, reduced))
     return false;
-  bool keep = dlc_node_get_int(c->node, "keepdims") != 0;
-  int64_t dims[DLC_MAX_RANK];
-  int rank = 0;
-  for (int d = 0; d < x->rank; d++)
-    if (!reduced[d])
-      dims[rank++] = x->dims[d];
-    else if (keep)
-      dims[rank++] = 1;
-  return set_out(c, x->dtype, rank, dims);
+  return dlc_op_set_reduced_output(c, x, reduced,
+                                   dlc_node_get_int(c->node, "keepdims") != 0);
 }
 
 /* Writes the coordinates of index `idx` of the sub-space made of the dims d
