@@ -249,24 +249,30 @@ static void gemm_dims_get(const dlc_node *n, gemm_dims *d) {
   d->c_present = dlc_node_op_inputs(n) > 2 && n->inputs[2];
 }
 
+/* Chooses the micro-kernel plan for an M x N x K product; the plan joins
+ * the kernel identity. */
+static void plan_and_key(cg_ctx *c, int64_t m, int64_t n, int64_t k,
+                         cg_call *call, cg_gemm_plan *p) {
+  cg_gemm_plan_choose(c->t, m, n, k, p);
+  snprintf(call->key_extra, sizeof call->key_extra, "mk mr%d nv%d kc%lld",
+           p->mr, p->nv, (long long)p->kc);
+}
+
 static bool prepare_gemm_mk(cg_ctx *c, const dlc_node *n, cg_call *call) {
   gemm_dims d;
   gemm_dims_get(n, &d);
   cg_gemm_plan p;
-  cg_gemm_plan_choose(c->t, d.m, d.n, d.k, &p);
-  snprintf(call->key_extra, sizeof call->key_extra, "mk mr%d nv%d kc%lld",
-           p.mr, p.nv, (long long)p.kc);
+  plan_and_key(c, d.m, d.n, d.k, call, &p);
   return true;
 }
 
 /* Constant B (K x N, or N x K with transB) packed into panels. */
 static bool prepare_gemm_mk_packed(cg_ctx *c, const dlc_node *n,
                                    cg_call *call) {
-  prepare_gemm_mk(c, n, call);
   gemm_dims d;
   gemm_dims_get(n, &d);
   cg_gemm_plan p;
-  cg_gemm_plan_choose(c->t, d.m, d.n, d.k, &p);
+  plan_and_key(c, d.m, d.n, d.k, call, &p);
   int64_t cnt;
   float *blob = cg_pack_b(n->inputs[1]->type.data, d.k, d.n, d.tb ? 1 : d.n,
                           d.tb ? d.k : 1, p.nv * c->t->vl, &cnt);
@@ -354,19 +360,16 @@ static bool prepare_matmul_mk(cg_ctx *c, const dlc_node *n, cg_call *call) {
   matmul_dims d;
   matmul_dims_get(n, &d);
   cg_gemm_plan p;
-  cg_gemm_plan_choose(c->t, d.m, d.n, d.k, &p);
-  snprintf(call->key_extra, sizeof call->key_extra, "mk mr%d nv%d kc%lld",
-           p.mr, p.nv, (long long)p.kc);
+  plan_and_key(c, d.m, d.n, d.k, call, &p);
   return true;
 }
 
 static bool prepare_matmul_mk_packed(cg_ctx *c, const dlc_node *n,
                                      cg_call *call) {
-  prepare_matmul_mk(c, n, call);
   matmul_dims d;
   matmul_dims_get(n, &d);
   cg_gemm_plan p;
-  cg_gemm_plan_choose(c->t, d.m, d.n, d.k, &p);
+  plan_and_key(c, d.m, d.n, d.k, call, &p);
   int nc = p.nv * c->t->vl;
   int64_t per = cg_pack_b_floats(d.k, d.n, nc);
   float *blob = malloc((size_t)(per * d.b_mats) * sizeof *blob + 4);
