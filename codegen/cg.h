@@ -4,7 +4,7 @@
  * machine, vector width, CPU mask), cg_memory.c (where every value lives at
  * run time: caller buffers, constants, workspace offsets by liveness),
  * cg_module.c (the driver: kernels, entry points, descriptor, verify,
- * optimise, emit), cg_build.c (IR helpers: loops, loads, vectors),
+ * optimise, emit), cg_ir.c (IR helpers: loops, loads, vectors),
  * cg_header.c (model.h), cg_link.c (shared objects), and one file per kernel
  * family (cg_elementwise.c, cg_conv.c, cg_gemm.c, cg_pool.c, cg_norm.c,
  * cg_shape.c) behind the selection point cg_select.c.

@@ -25,12 +25,6 @@ LLVMTypeRef cg_elem_type(const cg_ctx *c, dlc_dtype dt) {
   }
 }
 
-LLVMTypeRef cg_like(LLVMTypeRef elem, LLVMTypeRef shape) {
-  if (LLVMGetTypeKind(shape) != LLVMVectorTypeKind)
-    return elem;
-  return LLVMVectorType(elem, LLVMGetVectorSize(shape));
-}
-
 /* Bytes of one element of t (float32 when no dtype is set). */
 static unsigned elem_bytes(const dlc_tensor *t) {
   return t->dtype == DLC_DT_UNDEFINED ? 4 : (unsigned)dlc_dtype_size(t->dtype);

@@ -11,7 +11,7 @@
  *    planned arena (graph->arena_bytes) followed by one scratch region, as
  *    large as the largest kernel scratch, that every kernel with scratch
  *    uses in turn (kernels run one after the other). In-place element-wise
- *    nodes get the same offset for output and input (cg_kernels.c then drops
+ *    nodes get the same offset for output and input (cg_body.c then drops
  *    `noalias`), elided Concats emit nothing (their producers wrote into the
  *    slices), and a view (Reshape, Flatten, ...) aliases its input when the
  *    plan put both at one offset, or when the input is not in the workspace

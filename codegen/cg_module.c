@@ -45,22 +45,6 @@ const char *dlc_codegen_prefix(const dlc_graph *g, const char *requested,
   return buf;
 }
 
-LLVMValueRef cg_const_blob(cg_ctx *c, const void *data, size_t size,
-                           const char *hint) {
-  (void)hint;
-  char name[96];
-  snprintf(name, sizeof name, "%s_const%d", c->prefix, c->blob_count++);
-  LLVMValueRef init = LLVMConstStringInContext(
-      c->llc, size ? (const char *)data : "", (unsigned)(size ? size : 1), 1);
-  LLVMValueRef gv = LLVMAddGlobal(c->mod, LLVMTypeOf(init), name);
-  LLVMSetInitializer(gv, init);
-  LLVMSetGlobalConstant(gv, 1);
-  LLVMSetLinkage(gv, LLVMPrivateLinkage);
-  LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
-  LLVMSetAlignment(gv, 64);
-  return gv;
-}
-
 /* Every node gets an emitter (or is folded/aliased); the ABI's inputs and
  * outputs are float32 (integer and bool tensors inside the graph are the
  * selection point's business: each emitter says which dtypes it handles).

@@ -19,7 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "frontend/frontend.h"
-#include "frontend/npy.h"
+#include "npy/npy.h"
 #include "helpers.h"
 
 #define FIXTURES DLC_SOURCE_DIR "/tests/fixtures"

@@ -31,7 +31,7 @@
 
 #include "codegen/codegen.h"
 #include "frontend/frontend.h"
-#include "frontend/npy.h"
+#include "npy/npy.h"
 #include "helpers.h"
 #include "interp/interp.h"
 #include "runtime/dlcrt.h"

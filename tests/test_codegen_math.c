@@ -1,5 +1,5 @@
 /* test_codegen_math.c — the exp, logistic and tanh that codegen builds in IR
- * (cg_exp, cg_sigmoid, cg_tanh in codegen/cg_build.c), through one-node
+ * (cg_exp, cg_sigmoid, cg_tanh in codegen/cg_ir.c), through one-node
  * graphs compiled at -O2 for the host, x86-64 (SSE2, 4 lanes, no FMA) and
  * haswell (AVX2 + FMA, 8 lanes; skipped when the host lacks it). Sizes are
  * odd so both the vector loop and the scalar tail run.

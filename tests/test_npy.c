@@ -1,4 +1,4 @@
-/* test_npy.c — the .npy reader and writer (frontend/npy.c): byte-exact
+/* test_npy.c — the .npy reader and writer (npy/npy.c): byte-exact
  * agreement with files numpy itself wrote, round trips of every supported
  * dtype and odd shapes, headers written by hand in the forms numpy and older
  * tools produce (versions 1.0, 2.0, 3.0), and malformed or hostile files
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "frontend/npy.h"
+#include "npy/npy.h"
 #include "helpers.h"
 
 /* ---------------------------------------------------------- temp files */

@@ -1,7 +1,7 @@
 /* test_onnx.c — the ONNX frontend and the operators it brought
  * (ir/ops_extra.def).
  *
- * Models come from tests/onnx/, written by tools/gen_onnx_tests.py: small
+ * Models come from tests/onnx/, written by scripts/gen_onnx_tests.py: small
  * nets exported by PyTorch at opsets 11, 13 and 17 (their outputs saved as
  * .npy are the oracle; tolerance 1e-4 x max|expected|, the float32 kernels
  * differ from PyTorch's only in summation order), hand-built models for the
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "frontend/frontend.h"
-#include "frontend/npy.h"
+#include "npy/npy.h"
 #include "frontend/onnx.h"
 #include "helpers.h"
 #include "interp/interp.h"

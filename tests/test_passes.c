@@ -17,7 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "frontend/frontend.h"
-#include "frontend/npy.h"
+#include "npy/npy.h"
 #include "helpers.h"
 #include "interp/interp.h"
 #include "passes/passes.h"

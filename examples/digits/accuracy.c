@@ -1,10 +1,10 @@
 /* accuracy.c — scores the digits classifier: reads the logits written by
  * `dlc run` and the labels, prints the test accuracy. Used by the README's
- * first quick-start command (tools/quickstart.sh). */
+ * first quick-start command (scripts/quickstart.sh). */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "frontend/npy.h"
+#include "npy/npy.h"
 
 int main(int argc, char **argv) {
   if (argc != 3) {

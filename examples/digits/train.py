@@ -21,7 +21,7 @@ Outputs, next to this script:
 Training: Adam (lr 1e-2, cosine schedule), batches of 32, each batch shifted by
 up to one pixel. Deterministic: fixed seeds and torch.set_num_threads(2); re-running on the same
 machine gives byte-identical files. The JSON writer, validator and reference
-evaluator are shared with tools/gen_fixtures.py.
+evaluator are shared with scripts/gen_fixtures.py.
 
 Usage: /usr/bin/python3 examples/digits/train.py
 """

@@ -13,7 +13,7 @@
  * item dropped or duplicated, an attribute from the node's operator schema
  * added, any value replaced by a copy of another.
  *
- * The target's body and its checks are in targets.h; tools/fuzz.sh builds
+ * The target's body and its checks are in targets.h; scripts/fuzz.sh builds
  * and runs this, docs/fuzzing.md explains. */
 #include <cjson/cJSON.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
-/* fuzz_npy.c — libFuzzer harness for the .npy reader (frontend/npy.c)
+/* fuzz_npy.c — libFuzzer harness for the .npy reader (npy/npy.c)
  * through dlc_npy_read on an unlinked scratch file, then a write and re-read
  * of what it accepts. Seeds: corpus/npy (fixture tensors of every dtype and
  * hand-made headers).
- * The target's body and its checks are in targets.h; tools/fuzz.sh builds
+ * The target's body and its checks are in targets.h; scripts/fuzz.sh builds
  * and runs this, docs/fuzzing.md explains. */
 #include <stddef.h>
 #include <stdint.h>

@@ -12,7 +12,7 @@
  * model is encoded again. Swapping, never assigning, keeps every pointer
  * owned once, so protobuf-c frees the message as it decoded it.
  *
- * The target's body and its checks are in targets.h; tools/fuzz.sh builds
+ * The target's body and its checks are in targets.h; scripts/fuzz.sh builds
  * and runs this, docs/fuzzing.md explains. */
 #include <stddef.h>
 #include <stdint.h>

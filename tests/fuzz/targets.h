@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "frontend/frontend.h"
-#include "frontend/npy.h"
+#include "npy/npy.h"
 #include "frontend/onnx.h"
 #include "ir/ir.h"
 

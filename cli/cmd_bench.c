@@ -19,7 +19,7 @@
 
 #include "codegen/codegen.h"
 #include "runtime/dlcrt.h"
-#include "tools/cli.h"
+#include "cli/cli.h"
 
 /* OpenBLAS's own thread count (the blas engine honours --threads); weak so
  * that a build against another BLAS still links. */

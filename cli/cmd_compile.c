@@ -68,7 +68,7 @@ const char *dlc_cli_runtime_lib(void) {
 
 /* Binds the leading symbolic dim of every input to n and re-infers the
  * shapes (the graph is then compiled with a fixed batch). Shared with
- * `dlc bench --batch` (tools/cmd_bench.c). */
+ * `dlc bench --batch` (cli/cmd_bench.c). */
 dlc_status dlc_cli_bind_batch(dlc_graph *g, int64_t n, dlc_diag *d) {
   dlc_dim_binding binds[16];
   int nb = 0;

@@ -6,9 +6,9 @@
 # contract; the input that did it is saved under build-fuzz/crashes/<reader>/.
 # See docs/fuzzing.md.
 #
-#   tools/fuzz.sh            every harness, 60 s each
-#   tools/fuzz.sh 30         every harness, 30 s each
-#   tools/fuzz.sh 600 json   only fuzz_json, 10 minutes
+#   scripts/fuzz.sh            every harness, 60 s each
+#   scripts/fuzz.sh 30         every harness, 30 s each
+#   scripts/fuzz.sh 600 json   only fuzz_json, 10 minutes
 #
 # Environment: DLC_FUZZ_BUILD overrides the build directory.
 set -eu
@@ -18,14 +18,14 @@ root=$(pwd)
 secs=${1:-60}
 case $secs in
 '' | *[!0-9]*)
-  echo "usage: tools/fuzz.sh [SECONDS] [json|npy|onnx ...]" >&2
+  echo "usage: scripts/fuzz.sh [SECONDS] [json|npy|onnx ...]" >&2
   exit 2
   ;;
 esac
 [ $# -gt 0 ] && shift
 readers=${*:-"json npy onnx"}
 
-tools/setup.sh
+scripts/setup.sh
 build=${DLC_FUZZ_BUILD:-$root/build-fuzz}
 
 echo "== build (clang-19, libFuzzer, ASan + UBSan) in $build =="

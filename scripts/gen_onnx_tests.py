@@ -14,7 +14,7 @@ Two kinds of cases:
 
 Run with /usr/bin/python3 (torch 1.13, onnx 1.12, numpy). Deterministic: fixed
 seeds. Everything written stays small (the directory is kept under 2 MB).
-Usage: tools/gen_onnx_tests.py [OUTDIR]   (default: tests/onnx beside tools/)
+Usage: scripts/gen_onnx_tests.py [OUTDIR]   (default: tests/onnx beside scripts/)
 """
 import os
 import sys

@@ -3,7 +3,7 @@
  * readable text form. */
 #include <stdio.h>
 
-#include "tools/cli.h"
+#include "cli/cli.h"
 
 static const char SHOW_HELP[] =
     "usage: dlc show MODEL [-O0..-O3] [--disable-pass NAME]\n"

@@ -1,5 +1,5 @@
 /* dlc.c — main() of the `dlc` command: the overall help, dispatch to the
- * subcommands (tools/cmd_*.c), and the small helpers they share (option
+ * subcommands (cli/cmd_*.c), and the small helpers they share (option
  * matching, usage errors, loading a model). Only this executable prints and
  * exits; the library underneath reports through dlc_diag. */
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "frontend/frontend.h"
-#include "tools/cli.h"
+#include "cli/cli.h"
 
 static const char DLC_HELP[] =
     "dlc - a code-generating graph compiler for neural networks\n"
@@ -124,7 +124,7 @@ dlc_graph *dlc_cli_load_model(const char *path) {
 
 /* ------------------------------------------ fallbacks for optional parts */
 
-/* Overridden by tools/cmd_compile.c when code generation is built in. */
+/* Overridden by cli/cmd_compile.c when code generation is built in. */
 __attribute__((weak)) int dlc_cmd_compile(int argc, char **argv) {
   (void)argc;
   (void)argv;
@@ -133,7 +133,7 @@ __attribute__((weak)) int dlc_cmd_compile(int argc, char **argv) {
   return DLC_EXIT_USAGE;
 }
 
-/* Overridden by tools/cmd_bench.c. */
+/* Overridden by cli/cmd_bench.c. */
 __attribute__((weak)) int dlc_cmd_bench(int argc, char **argv) {
   (void)argc;
   (void)argv;

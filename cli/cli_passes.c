@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/cli.h"
+#include "cli/cli.h"
 
 void dlc_cli_passes_init(dlc_cli_passes *p, int default_level) {
   memset(p, 0, sizeof *p);

@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "tools/cli.h"
+#include "cli/cli.h"
 
 static const char STATS_HELP[] =
     "usage: dlc stats MODEL [--json] [-O0..-O3] [--disable-pass NAME]\n"

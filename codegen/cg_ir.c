@@ -1,4 +1,4 @@
-/* cg_build.c — small IR-building helpers every kernel emitter shares:
+/* cg_ir.c — small IR-building helpers every kernel emitter shares:
  * constants, float/vector loads and stores, counted loops with constant trip
  * counts, intrinsics, libm calls, horizontal reductions, copies. */
 #include <math.h>
@@ -359,4 +359,10 @@ LLVMValueRef cg_tanh(cg_fn *f, LLVMValueRef x) {
       fsel(f, LLVMRealOLT, ax, cg_fconst(f, ty, 0.625), small, big);
   LLVMValueRef args[2] = {y, x};
   return cg_intrinsic(f, "llvm.copysign", ty, args, 2);
+}
+
+LLVMTypeRef cg_like(LLVMTypeRef elem, LLVMTypeRef shape) {
+  if (LLVMGetTypeKind(shape) != LLVMVectorTypeKind)
+    return elem;
+  return LLVMVectorType(elem, LLVMGetVectorSize(shape));
 }

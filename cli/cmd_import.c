@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "frontend/onnx.h"
-#include "tools/cli.h"
+#include "cli/cli.h"
 
 static const char IMPORT_HELP[] =
     "usage: dlc import MODEL.onnx -o MODEL.json\n"

@@ -23,7 +23,7 @@ catches a graph that does not mirror its module before a C test does.
 Deterministic: each case seeds torch from a CRC of its name, torch runs on one
 thread, and the JSON writer is ordered. Re-running gives byte-identical files.
 
-Usage: /usr/bin/python3 tools/gen_fixtures.py [--out tests/fixtures]
+Usage: /usr/bin/python3 scripts/gen_fixtures.py [--out tests/fixtures]
 """
 import argparse
 import base64

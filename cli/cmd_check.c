@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "frontend/frontend.h"
-#include "tools/cli.h"
+#include "cli/cli.h"
 
 static const char CHECK_HELP[] =
     "usage: dlc check MODEL\n"

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/cli.h"
+#include "cli/cli.h"
 
 /* ------------------------------------------------- receptive field rules */
 

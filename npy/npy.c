@@ -7,7 +7,7 @@
  * spaces and a newline), then the raw data. The header is untrusted input:
  * it is parsed by a small hand-written scanner, and every size it claims is
  * checked against the file's real size before anything is allocated. */
-#include "frontend/npy.h"
+#include "npy/npy.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* cg_load.c — a compiled model inside this process: compile to a temporary
+/* cg_inprocess.c — a compiled model inside this process: compile to a temporary
  * shared object, dlopen it, and drive it through its exported descriptor,
  * exactly as an application loading models at run time would. Batched
  * models run whole batches through PREFIX_run_batch. */

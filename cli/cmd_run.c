@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "frontend/npy.h"
-#include "tools/cli.h"
+#include "npy/npy.h"
+#include "cli/cli.h"
 
 static const char RUN_HELP[] =
     "usage: dlc run MODEL --input a.npy [--input b.npy ...]\n"

@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-tools/setup.sh
+scripts/setup.sh
 build=${DLC_BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" \

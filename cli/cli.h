@@ -51,22 +51,22 @@ bool dlc_cli_passes_apply(dlc_graph *g, const char *model,
                           const dlc_cli_passes *p);
 
 /* Compilation, the main command `dlc MODEL -o model.o [options]`
- * (tools/cmd_compile.c). main() calls it when the first argument is neither
+ * (cli/cmd_compile.c). main() calls it when the first argument is neither
  * a subcommand nor an option, with argc/argv shifted by one: argv[0] is
  * MODEL, argv[1..argc-1] the arguments that followed it on the command line,
- * argv[argc] == NULL. Returns the exit status. tools/dlc.c holds a weak
+ * argv[argc] == NULL. Returns the exit status. cli/dlc.c holds a weak
  * fallback that says compilation is not available and returns 2. */
 int dlc_cmd_compile(int argc, char **argv);
 
-/* `dlc bench ...` (tools/cmd_bench.c): argv[0] == "bench" as for every
- * subcommand. tools/dlc.c holds a weak fallback (not available, exit 2). */
+/* `dlc bench ...` (cli/cmd_bench.c): argv[0] == "bench" as for every
+ * subcommand. cli/dlc.c holds a weak fallback (not available, exit 2). */
 int dlc_cmd_bench(int argc, char **argv);
 
 /* The engine behind `dlc run --engine compiled`: compiles g (loaded from
  * model_path, sorted, shapes inferred), runs it on inputs (graph input order,
  * types and data already checked against the declared inputs, borrowed) and
  * fills outputs[0..g->outputs.n) with malloc'd data that the caller frees
- * with dlc_interp_free_tensors. Problems go to d. tools/cmd_run.c holds a
+ * with dlc_interp_free_tensors. Problems go to d. cli/cmd_run.c holds a
  * weak fallback reporting "engine 'compiled' is not available in this build"
  * (DLC_ERR_UNSUPPORTED); the codegen helper provides the strong definition. */
 dlc_status dlc_run_compiled(const char *model_path, const dlc_graph *g,
@@ -76,13 +76,13 @@ dlc_status dlc_run_compiled(const char *model_path, const dlc_graph *g,
 /* dlc_run_compiled with the optimisation options of `dlc run` (-O0..-O3,
  * --disable-pass, ...): the model is reloaded from model_path and that copy
  * optimised and compiled (g, the caller's, stays unoptimised). The strong
- * definition is in tools/cmd_compile.c, a weak fallback in tools/cmd_run.c. */
+ * definition is in cli/cmd_compile.c, a weak fallback in cli/cmd_run.c. */
 dlc_status dlc_run_compiled_with(const char *model_path, const dlc_graph *g,
                                  const dlc_cli_passes *p,
                                  const dlc_tensor *inputs, int n_inputs,
                                  dlc_tensor *outputs, dlc_diag *d);
 
-/* Prepares a loaded graph for the compiled engine (tools/cmd_compile.c):
+/* Prepares a loaded graph for the compiled engine (cli/cmd_compile.c):
  * runs the pass pipeline p (none at -O0; problems printed to stderr), then,
  * when batch > 0 and g has a symbolic batch that must be fixed (force_fixed,
  * or the optimised graph is not batch-separable), binds it to batch and
@@ -94,11 +94,11 @@ bool dlc_cli_prepare_compiled(dlc_graph *g, const char *model,
 
 /* Path of libdlcrt.a for linking compiled models: $DLC_RUNTIME_LIB, else
  * beside the dlc executable, else ../lib relative to it
- * (tools/cmd_compile.c). */
+ * (cli/cmd_compile.c). */
 const char *dlc_cli_runtime_lib(void);
 
 /* Binds the graph's symbolic dims to n and re-infers shapes (--batch N;
- * tools/cmd_compile.c). */
+ * cli/cmd_compile.c). */
 dlc_status dlc_cli_bind_batch(dlc_graph *g, int64_t n, dlc_diag *d);
 /* v parsed as a positive integer for option; -1 (after a usage message) when
  * it is not one. */

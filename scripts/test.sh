@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-tools/setup.sh
+scripts/setup.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== build (release) =="

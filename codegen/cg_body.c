@@ -1,4 +1,4 @@
-/* cg_kernels.c — the model body: one call per node, in topological order,
+/* cg_body.c — the model body: one call per node, in topological order,
  * to a kernel function shared by every node with the same identity.
  *
  * A kernel's identity is its emitter, operator, input and output shapes,
@@ -220,6 +220,22 @@ static LLVMValueRef find_or_build(cg_ctx *c, const cg_emitter *e,
   cg_kernel_entry k = {key.items, key.n, fn, n_args};
   dlc_vec_push(&c->kernels, k);
   return fn;
+}
+
+LLVMValueRef cg_const_blob(cg_ctx *c, const void *data, size_t size,
+                           const char *hint) {
+  (void)hint;
+  char name[96];
+  snprintf(name, sizeof name, "%s_const%d", c->prefix, c->blob_count++);
+  LLVMValueRef init = LLVMConstStringInContext(
+      c->llc, size ? (const char *)data : "", (unsigned)(size ? size : 1), 1);
+  LLVMValueRef gv = LLVMAddGlobal(c->mod, LLVMTypeOf(init), name);
+  LLVMSetInitializer(gv, init);
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+  LLVMSetAlignment(gv, 64);
+  return gv;
 }
 
 /* Pointer to value v's storage inside the body function. */
