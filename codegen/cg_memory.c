@@ -44,9 +44,7 @@ bool cg_node_is_folded(const dlc_node *n) {
 }
 
 static bool renames_input(dlc_op op) {
-  return op == DLC_OP_IDENTITY || op == DLC_OP_DROPOUT ||
-         op == DLC_OP_FLATTEN || op == DLC_OP_RESHAPE ||
-         op == DLC_OP_SQUEEZE || op == DLC_OP_UNSQUEEZE;
+  return dlc_op_is_view(op);
 }
 
 /* Whether v is one of the slices an elided Concat's producers write. */

@@ -131,35 +131,10 @@ static const cg_emitter *by_extra_op(const dlc_node *n, const char **why) {
 }
 
 /* Operators whose kernels read and write other dtypes than float32 at run
- * time (bool masks, Cast, integer Min/Max...): cg_extra_unsupported says
+ * time (the table's DLC_OPF_TYPED_KERNEL column): cg_extra_unsupported says
  * which uses they refuse. Every other kernel is float32 only. */
 static bool typed_kernel(dlc_op op) {
-  switch (op) {
-  case DLC_OP_IS_NAN:
-  case DLC_OP_NOT:
-  case DLC_OP_EQUAL:
-  case DLC_OP_GREATER:
-  case DLC_OP_LESS:
-  case DLC_OP_GREATER_OR_EQUAL:
-  case DLC_OP_LESS_OR_EQUAL:
-  case DLC_OP_AND:
-  case DLC_OP_OR:
-  case DLC_OP_XOR:
-  case DLC_OP_WHERE:
-  case DLC_OP_MIN:
-  case DLC_OP_MAX:
-  case DLC_OP_CAST:
-  case DLC_OP_EXPAND:
-  case DLC_OP_CONSTANT_OF_SHAPE:
-  case DLC_OP_RANGE:
-  case DLC_OP_REDUCE_SUM:
-  case DLC_OP_NEG:
-  case DLC_OP_ABS:
-  case DLC_OP_CHANNEL_SHUFFLE:
-    return true;
-  default:
-    return false;
-  }
+  return dlc_op_has_typed_kernel(op);
 }
 
 /* A float32-only kernel must not meet a non-float value computed at run
