@@ -298,6 +298,28 @@ void dlc_epilogue_apply(const dlc_node *n, const dlc_tensor *const *in,
 /* "Relu", "Clip", ...: the ONNX op an activation kind stands for. */
 const char *dlc_act_name(dlc_act_kind k);
 
+/* The steps of a FusedElementwise program (fused_steps.def), and one step
+ * with its parameters as the node's attributes give them. */
+typedef enum dlc_step_kind {
+#define DLC_STEP(id, name, binary) DLC_STEP_##id,
+#include "fused_steps.def"
+#undef DLC_STEP
+  DLC_STEP_COUNT_
+} dlc_step_kind;
+
+typedef struct dlc_step {
+  dlc_step_kind kind;
+  int operand;  /* node input index of a binary step's operand, or -1 */
+  bool swapped; /* operand op v instead of v op operand */
+  double alpha, beta;
+} dlc_step;
+
+/* The step spelled name in the "ops" attribute; DLC_STEP_COUNT_ if none. */
+dlc_step_kind dlc_step_from_name(const char *name);
+const char *dlc_step_name(dlc_step_kind k);
+/* Whether the step combines the running value with an operand. */
+bool dlc_step_is_binary(dlc_step_kind k);
+
 /* ------------------------------------------------------------- the graph */
 
 typedef struct dlc_graph {

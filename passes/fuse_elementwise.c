@@ -46,6 +46,7 @@ static int operand_index(chain *c, dlc_value *v) {
 
 static void push_step(chain *c, const char *op, dlc_value *operand,
                       bool swapped, double alpha, double beta) {
+  DLC_ASSERT(dlc_step_from_name(op) != DLC_STEP_COUNT_);
   int k = c->n++;
   c->ops[k] = op;
   c->operand[k] = operand ? operand_index(c, operand) : -1;
@@ -60,7 +61,7 @@ static double finite(float x) {
 
 static void push_activation(chain *c, const fm_act *m) {
   const dlc_activation *a = &m->act;
-  const char *name = a->kind == DLC_ACT_SILU ? "SiLU" : dlc_act_name(a->kind);
+  const char *name = dlc_act_name(a->kind); /* a step name too */
   double alpha = a->kind == DLC_ACT_CLIP ? finite(a->alpha) : a->alpha;
   double beta = a->kind == DLC_ACT_CLIP ? finite(a->beta) : a->beta;
   push_step(c, name, a->kind == DLC_ACT_PRELU ? m->slope : NULL, false, alpha,
