@@ -2,7 +2,8 @@
  * every element-wise operator (and BatchNormalization's scale and shift)
  * goes through, and the per-operator scalar/vector formulas. The map reads
  * and writes each tensor with its own dtype's element type, so the typed
- * operators of cg_extra.c (comparisons, Cast, Where) use it too.
+ * operators (cg_compare.c, cg_cast.c, and Neg, Abs, IsNaN, Not, Min, Max
+ * here) use it too.
  *
  * Math functions: exp, the logistic and tanh are built in IR (cg_exp,
  * cg_sigmoid, cg_tanh: vector code, no libm); pow and sqrt are LLVM
@@ -289,6 +290,67 @@ static bool emit_clip(cg_fn *f) {
   return true;
 }
 
+/* ------------------------------------- Neg..Softplus, IsNaN, Not, Min, Max */
+
+/* log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow, and log1p keeps
+ * the tiny results of very negative x. */
+static LLVMValueRef softplus(cg_fn *f, LLVMValueRef x, LLVMTypeRef ty) {
+  LLVMValueRef ax = cg_intrinsic(f, "llvm.fabs", ty, &x, 1);
+  LLVMValueRef e = LLVMBuildFNeg(f->b, ax, "");
+  e = cg_exp(f, e);
+  LLVMValueRef pos = cg_fmax(f, x, cg_fconst(f, ty, 0));
+  return LLVMBuildFAdd(f->b, pos, cg_libm1(f, "log1pf", e), "");
+}
+
+static LLVMValueRef extra_unary(cg_fn *f, LLVMValueRef *xs, LLVMTypeRef ty,
+                                const void *ud) {
+  const dlc_node *n = ud;
+  LLVMValueRef x = xs[0];
+  switch (n->op) {
+  case DLC_OP_NEG:
+    return LLVMBuildFNeg(f->b, x, "");
+  case DLC_OP_ABS:
+    return cg_intrinsic(f, "llvm.fabs", ty, &x, 1);
+  case DLC_OP_RECIPROCAL:
+    return LLVMBuildFDiv(f->b, cg_fconst(f, ty, 1), x, "");
+  case DLC_OP_LOG:
+    return cg_intrinsic(f, "llvm.log", ty, &x, 1);
+  case DLC_OP_SOFTPLUS:
+    return softplus(f, x, ty);
+  case DLC_OP_IS_NAN:
+    return cg_to_bool(f, LLVMBuildFCmp(f->b, LLVMRealUNO, x, x, ""), ty);
+  case DLC_OP_NOT:
+  default:
+    return cg_to_bool(f, LLVMBuildICmp(f->b, LLVMIntEQ, x,
+                                    LLVMConstNull(LLVMTypeOf(x)), ""), ty);
+  }
+}
+
+static bool emit_extra_unary(cg_fn *f) {
+  /* log1pf is called lane by lane: keep Softplus scalar. */
+  cg_map_node(f, extra_unary, f->node, f->node->op != DLC_OP_SOFTPLUS);
+  return true;
+}
+
+/* --------------------------------------------------------------- Min, Max */
+
+static LLVMValueRef min_max(cg_fn *f, LLVMValueRef *x, LLVMTypeRef ty,
+                            const void *ud) {
+  (void)ty;
+  const dlc_node *n = ud;
+  LLVMValueRef acc = x[0];
+  for (int i = 1; i < n->n_inputs; i++)
+    acc = cg_min_max_step(f, n->op == DLC_OP_MAX, acc, x[i]);
+  return acc;
+}
+
+static bool emit_min_max(cg_fn *f) {
+  cg_map_node(f, min_max, f->node, true);
+  return true;
+}
+
 const cg_emitter cg_emit_unary = {.emit = emit_unary};
 const cg_emitter cg_emit_binary = {.emit = emit_binary};
 const cg_emitter cg_emit_clip = {.ct_inputs = 0x6, .emit = emit_clip};
+const cg_emitter cg_emit_extra_unary = {.emit = emit_extra_unary};
+const cg_emitter cg_emit_min_max = {.emit = emit_min_max};
