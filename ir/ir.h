@@ -415,11 +415,6 @@ enum {
    * (Identity, Dropout, Reshape, Flatten, Squeeze, Unsqueeze), so it may
    * share input 0's storage and copies nothing in place. */
   DLC_OPF_VIEW = 1 << 5,
-  /* Dtype policy: the compiled kernel reads and writes dtypes other than
-   * float32 (bool masks, integers, Cast), within the limits codegen states
-   * per use; every other compiled kernel is float32 only. (The reference
-   * kernels' dtypes are checked by each op's shape inference.) */
-  DLC_OPF_TYPED_KERNEL = 1 << 6,
 };
 
 /* One attribute of an operator's schema, with its default. */
@@ -468,9 +463,8 @@ typedef struct dlc_op_info {
 } dlc_op_info;
 
 const dlc_op_info *dlc_op_get_info(dlc_op op);
-/* Columns of the table as questions (see DLC_OPF_VIEW, _TYPED_KERNEL). */
+/* Whether op is a view (DLC_OPF_VIEW): its output only renames input 0. */
 bool dlc_op_is_view(dlc_op op);
-bool dlc_op_has_typed_kernel(dlc_op op);
 /* Looks up by ONNX name and domain; DLC_OP_UNKNOWN if absent. */
 dlc_op dlc_op_from_name(const char *name, const char *domain);
 const char *dlc_op_name(dlc_op op);

@@ -32,10 +32,6 @@ bool dlc_op_is_view(dlc_op op) {
   return dlc_op_get_info(op)->flags & DLC_OPF_VIEW;
 }
 
-bool dlc_op_has_typed_kernel(dlc_op op) {
-  return dlc_op_get_info(op)->flags & DLC_OPF_TYPED_KERNEL;
-}
-
 dlc_op dlc_op_from_name(const char *name, const char *domain) {
   if (!domain)
     domain = "";

@@ -224,15 +224,3 @@ Test(ir, view_column_names_the_renaming_ops) {
   }
   cr_expect_eq(n_views, 6);
 }
-
-/* Dtype policy: the compiled kernels of the mask and shape-arithmetic ops
- * handle integers and bool; the float kernels (Relu, Conv, Add...) do not. */
-Test(ir, typed_kernel_column_marks_the_integer_aware_ops) {
-  cr_expect(dlc_op_has_typed_kernel(DLC_OP_WHERE));
-  cr_expect(dlc_op_has_typed_kernel(DLC_OP_CAST));
-  cr_expect(dlc_op_has_typed_kernel(DLC_OP_REDUCE_SUM));
-  cr_expect(dlc_op_has_typed_kernel(DLC_OP_CHANNEL_SHUFFLE));
-  cr_expect(!dlc_op_has_typed_kernel(DLC_OP_RELU));
-  cr_expect(!dlc_op_has_typed_kernel(DLC_OP_ADD));
-  cr_expect(!dlc_op_has_typed_kernel(DLC_OP_REDUCE_MEAN));
-}
