@@ -347,6 +347,9 @@ typedef struct dlc_graph {
 } dlc_graph;
 
 dlc_graph *dlc_graph_create(void); /* free: dlc_graph_destroy */
+/* A deep copy (values with their bytes, nodes, attributes, epilogues, ids
+ * and the memory plan). Free: dlc_graph_destroy. */
+dlc_graph *dlc_graph_clone(const dlc_graph *g);
 void dlc_graph_destroy(dlc_graph *g);
 
 /* Find a value by name (linear-time hash lookup); NULL if absent. */
