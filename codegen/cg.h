@@ -12,8 +12,7 @@
  * (model.h), cg_link.c (shared objects), cg_inprocess.c (the in-process
  * loader), and one file per kernel family (cg_elementwise.c, cg_compare.c,
  * cg_cast.c, cg_conv.c, cg_gemm.c, cg_pool.c, cg_norm.c, cg_reduce.c,
- * cg_shape.c, cg_dlcops.c, ...; cg_typed.c holds what the kernels of other
- * dtypes than float32 share).
+ * cg_shape.c, cg_dlcops.c, ...).
  */
 #ifndef DLC_CG_H
 #define DLC_CG_H
@@ -360,8 +359,8 @@ extern const cg_emitter cg_emit_conv_pointwise, cg_emit_conv_im2col,
     cg_emit_conv_depthwise, cg_emit_gemm_mk, cg_emit_gemm_mk_packed,
     cg_emit_matmul_mk, cg_emit_matmul_mk_packed;
 
-/* ------------------------- typed kernels (cg_typed.c and their families:
- * cg_elementwise.c, cg_compare.c, cg_cast.c, cg_shape.c, cg_reduce.c) and
+/* ------------------- kernels of other dtypes than float32 (the helpers in
+ * cg_elementwise.c; cg_compare.c, cg_cast.c, cg_shape.c, cg_reduce.c) and
  * the dlc-domain ops (cg_dlcops.c) */
 
 /* cg_emit_map reads each operand and writes the output with the element
