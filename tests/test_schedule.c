@@ -506,4 +506,16 @@ Test(schedule, show_stats_and_check_print_the_schedule) {
             "%s", out);
   free(out);
   unlink(file);
+  /* -v names every stage with its time, then the object's size */
+  out = run_dlc(FIXTURES "/net_resnet_basic_block/model.json -o "
+                "/tmp/dlc-sched-v.o --no-header -v");
+  static const char *const stages[] = {
+      "dlc: load", "dlc: pass fold_batchnorm", "dlc: schedule",
+      "dlc: plan_memory", "dlc: codegen: LLVM optimise", "dlc: codegen: emit",
+      "dlc: wrote /tmp/dlc-sched-v.o ("};
+  for (size_t i = 0; i < sizeof stages / sizeof *stages; i++)
+    cr_expect(strstr(out, stages[i]) != NULL, "no '%s' in:\n%s", stages[i],
+              out);
+  free(out);
+  unlink("/tmp/dlc-sched-v.o");
 }
