@@ -1,7 +1,6 @@
 /* frontend.h — the public header of dlc's frontend: reading models into the
  * graph IR (the JSON format of docs/format.md and ONNX, docs/onnx.md) and
- * writing a
- * graph back out as JSON. Also the two small codecs the format needs
+ * writing a graph back out as JSON. Also the two small codecs the format needs
  * (base64 for inline tensor bytes, SHA-256 for buffer checksums).
  *
  * Errors are user errors: they go to the dlc_diag as "FILE: WHERE: what"
