@@ -371,7 +371,7 @@ extern const cg_emitter cg_emit_conv_pointwise, cg_emit_conv_im2col,
  * i8): op receives scalars or vectors of those types, ty giving the lane
  * count as a float type, and returns the output's type. At most this many
  * operands: */
-#define CG_MAP_MAX_OPERANDS 40
+#define CG_MAP_MAX_OPERANDS DLC_MAP_MAX_OPERANDS /* the schedule refuses more */
 /* The LLVM type of one element of dtype dt (float for UNDEFINED). */
 LLVMTypeRef cg_elem_type(const cg_ctx *c, dlc_dtype dt);
 /* elem, or a vector of elem with as many lanes as shape when it is one. */
