@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "frontend/frontend_impl.h"
 
@@ -600,27 +601,34 @@ static void load_buffer(reader *r, const cJSON *j, buffer *b,
         "buffers cannot be resolved: the model was read without a directory");
     return;
   }
-  char *path = dlc_arena_printf(r->g->arena, "%s/%s", r->base_dir, uri);
-  int e = 0;
-  size_t size = 0;
-  unsigned char *bytes = dlc_fe_read_file(path, &size, &e);
-  if (!bytes) {
-    err(r, at_key(p, where, "uri"), "cannot read '%s': %s", shown(r, path),
-        strerror(e));
+  uint64_t size = 0;
+  const char *why = NULL;
+  int fd = dlc_fe_open_inside(r->base_dir, uri, &size, &why);
+  if (fd < 0) {
+    err(r, at_key(p, where, "uri"), "cannot read '%s': %s", shown(r, uri),
+        why);
     return;
   }
-  b->uri = uri;
-  b->bytes = bytes;
-  b->len = size;
+  /* The length is compared before reading: a wrong one reads nothing. */
   if ((uint64_t)want != size) {
     err(r, at_key(p, where, "byte_length"),
-        "byte_length is %lld but '%s' has %zu bytes", (long long)want,
-        shown(r, uri), size);
-  } else if (!sha || check_sha256(r, b, sha, at_key(p, where, "sha256"))) {
+        "byte_length is %lld but '%s' has %llu bytes", (long long)want,
+        shown(r, uri), (unsigned long long)size);
+    close(fd);
     return;
   }
-  free(b->bytes); /* unusable: later references fail quietly */
-  b->bytes = NULL;
+  int e = 0;
+  b->uri = uri;
+  b->bytes = dlc_fe_read_range(fd, 0, (size_t)size, &e);
+  b->len = (size_t)size;
+  close(fd);
+  if (!b->bytes)
+    err(r, at_key(p, where, "uri"), "cannot read '%s': %s", shown(r, uri),
+        strerror(e));
+  else if (sha && !check_sha256(r, b, sha, at_key(p, where, "sha256"))) {
+    free(b->bytes); /* unusable: later references fail quietly */
+    b->bytes = NULL;
+  }
 }
 
 static void load_buffers(reader *r, const cJSON *root) {
