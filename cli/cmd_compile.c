@@ -239,11 +239,27 @@ static void choose_linker(compile_args *a, char *linker, size_t size) {
 }
 
 /* Loads, optimises (a->passes), fixes the batch if asked and compiles. */
+/* Neither output may be the model or the other output; the header may
+ * replace only a header dlc wrote. */
+static bool outputs_safe(const compile_args *a, const char *hdr) {
+  dlc_diag d;
+  dlc_diag_init(&d, a->model);
+  dlc_cli_file in = {a->model, "model", false};
+  dlc_cli_file out[2] = {{a->o.output_path, "-o", false},
+                         {hdr, "--header", true}};
+  bool ok = dlc_cli_outputs_safe(&in, 1, out, hdr ? 2 : 1, &d);
+  dlc_diag_print(&d, stderr);
+  dlc_diag_free(&d);
+  return ok;
+}
+
 static int compile_model(compile_args *a) {
-  dlc_graph *g = dlc_cli_load_model(a->model);
-  if (!g)
-    return DLC_EXIT_BAD_INPUT;
   char *hdr = header_path(a);
+  dlc_graph *g = outputs_safe(a, hdr) ? dlc_cli_load_model(a->model) : NULL;
+  if (!g) {
+    free(hdr);
+    return DLC_EXIT_BAD_INPUT;
+  }
   a->o.header_path = hdr;
   dlc_diag d;
   dlc_diag_init(&d, a->model);

@@ -3,6 +3,7 @@
  * It includes only <stdint.h>; the descriptor type is declared incomplete
  * (include runtime/dlcrt.h to read its fields). docs/abi.md documents it. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -102,10 +103,11 @@ static void put_body(const cg_ctx *c, FILE *f, const char *P) {
   fprintf(f, "\n\n");
 }
 
-bool cg_write_header(const cg_ctx *c, const char *path, dlc_diag *d) {
+bool cg_write_header(const cg_ctx *c, const char *path, const char *shown,
+                     dlc_diag *d) {
   FILE *f = fopen(path, "w");
   if (!f) {
-    dlc_diag_error(d, "", "cannot write '%s'", path);
+    dlc_diag_error(d, "", "cannot write '%s': %s", shown, strerror(errno));
     return false;
   }
   char P[160];
@@ -122,6 +124,7 @@ bool cg_write_header(const cg_ctx *c, const char *path, dlc_diag *d) {
   bool ok = !ferror(f);
   ok = fclose(f) == 0 && ok;
   if (!ok)
-    dlc_diag_error(d, "", "cannot write '%s'", path);
+    dlc_diag_error(d, "", "cannot write '%s': %s", shown,
+                   strerror(errno ? errno : EIO));
   return ok;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "codegen/cg.h"
+#include "ir/outfiles.h"
 #include "runtime/dlcrt.h"
 
 struct dlc_compiled {
@@ -18,8 +19,13 @@ struct dlc_compiled {
   char path[512];
 };
 
+/* The file is removed as soon as it is loaded (the mapping stays), so that
+ * nothing is left in $TMPDIR however the process ends afterwards; until
+ * then a fatal signal removes it (dlc_tempfile_track). */
 static bool load_so(dlc_compiled *m, const char *prefix, dlc_diag *d) {
   m->handle = dlopen(m->path, RTLD_NOW | RTLD_LOCAL);
+  unlink(m->path);
+  dlc_tempfile_untrack(m->path);
   if (!m->handle) {
     dlc_diag_error(d, "", "cannot load the compiled model: %s", dlerror());
     return false;
@@ -63,6 +69,7 @@ dlc_status dlc_compiled_create(const dlc_graph *g,
     return DLC_ERR_IO;
   }
   close(fd);
+  dlc_tempfile_track(m->path);
   dlc_codegen_options o = *opt;
   o.output_path = m->path;
   o.emit = DLC_EMIT_OBJ;
@@ -87,7 +94,8 @@ void dlc_compiled_destroy(dlc_compiled *m) {
   dlcrt_free(m->workspace);
   if (m->handle)
     dlclose(m->handle);
-  unlink(m->path);
+  unlink(m->path); /* still there when compiling failed */
+  dlc_tempfile_untrack(m->path);
   free(m);
 }
 

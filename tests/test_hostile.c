@@ -5,7 +5,9 @@
  * guards against; the oracle is the file system (what exists, what bytes a
  * file holds) or the exact refusal. */
 #include <errno.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "cli_helpers.h"
 #include "frontend/frontend.h"
@@ -111,19 +113,24 @@ Test(hostile, json_buffer_length_checked_before_reading) {
                       "byte_length is 16 but 'w.bin' has 12 bytes");
 }
 
-/* ONNX external data: tests/onnx/external.onnx names external.data; copied
- * into the temp dir with external.data replaced by a link or a FIFO. */
-static const char *onnx_with_external(void) {
+/* A copy of a fixture file in the temp dir (so that a test may lose it). */
+static const char *copy_in(const char *src, const char *name) {
   size_t n = 0;
-  char *bytes = th_read_file(ONNX_DIR "/external.onnx", &n);
-  cr_assert_not_null(bytes);
-  const char *p = tmp("external.onnx");
+  char *bytes = th_read_file(src, &n);
+  cr_assert_not_null(bytes, "%s", src);
+  const char *p = tmp(name);
   FILE *f = fopen(p, "wb");
   cr_assert_not_null(f);
   cr_assert_eq(fwrite(bytes, 1, n, f), n);
   fclose(f);
   free(bytes);
   return p;
+}
+
+/* ONNX external data: tests/onnx/external.onnx names external.data; copied
+ * into the temp dir with external.data replaced by a link or a FIFO. */
+static const char *onnx_with_external(void) {
+  return copy_in(ONNX_DIR "/external.onnx", "external.onnx");
 }
 
 Test(hostile, onnx_external_data_symlinked_outside_is_refused) {
@@ -139,12 +146,11 @@ Test(hostile, onnx_external_data_symlinked_outside_is_refused) {
   cr_assert_eq(rename(m, model), 0);
   cr_assert_eq(symlink(tmp("outside/external.data"), tmp("m/external.data")),
                0);
-  expect_load_refused(model, "cannot read external data 'external.data': "
-                             OUTSIDE);
+  expect_load_refused(model,
+                      "cannot read external data 'external.data': " OUTSIDE);
   /* The same bytes, really inside, load. */
   cr_assert_eq(unlink(tmp("m/external.data")), 0);
-  cr_assert_eq(rename(tmp("outside/external.data"), tmp("m/external.data")),
-               0);
+  cr_assert_eq(rename(tmp("outside/external.data"), tmp("m/external.data")), 0);
   expect_load_ok(model);
 }
 
@@ -153,4 +159,270 @@ Test(hostile, onnx_external_data_fifo_is_refused, .timeout = 20) {
   cr_assert_eq(mkfifo(tmp("external.data"), 0600), 0);
   expect_load_refused(m, "cannot read external data 'external.data': not a "
                          "regular file");
+}
+
+/* ------------------------------------------- outputs that destroy files */
+
+/* The file still holds exactly the bytes of `original`. */
+static void expect_same_bytes(const char *path, const char *original) {
+  size_t n1 = 0, n2 = 0;
+  char *a = th_read_file(path, &n1), *b = th_read_file(original, &n2);
+  cr_assert_not_null(a, "%s is gone", path);
+  cr_assert_not_null(b);
+  cr_expect(n1 == n2 && memcmp(a, b, n1) == 0, "%s was changed", path);
+  free(a);
+  free(b);
+}
+
+/* No temporary file (.NAME.dlc-tmp-XXXXXX, dlc-model-*, dlc-obj-*) left. */
+static void expect_no_temporaries(const char *dir) {
+  DIR *d = opendir(dir);
+  cr_assert_not_null(d);
+  struct dirent *e;
+  while ((e = readdir(d)))
+    cr_expect(!strstr(e->d_name, ".dlc-tmp-") &&
+                  strncmp(e->d_name, "dlc-model-", 10) != 0 &&
+                  strncmp(e->d_name, "dlc-obj-", 8) != 0,
+              "temporary file left behind: %s/%s", dir, e->d_name);
+  closedir(d);
+}
+
+static void expect_refused_with(cli_result *r, const char *want,
+                                const char *what) {
+  expect_status(r, 1, what);
+  cr_expect(strstr(r->err, want) != NULL, "%s: stderr lacks \"%s\":\n%s", what,
+            want, r->err);
+  cli_free(r);
+}
+
+#define RELU FIXTURES "/relu/model.json"
+#define SAME_INPUT "is the same file as the input model"
+
+Test(hostile, compile_output_that_is_the_model_is_refused) {
+  const char *m = copy_in(RELU, "m.json");
+  cli_result r = DLC(m, "-o", m);
+  expect_refused_with(&r, "-o: '", "-o the model");
+  expect_same_bytes(m, RELU);
+  /* Through another name: a hard link is the same file. */
+  cr_assert_eq(link(m, tmp("alias.o")), 0);
+  r = DLC(m, "-o", tmp("alias.o"));
+  expect_refused_with(&r, SAME_INPUT, "-o a link to the model");
+  const char *onnx = copy_in(ONNX_DIR "/external.onnx", "m.onnx");
+  copy_in(ONNX_DIR "/external.data", "external.data");
+  r = DLC(onnx, "-o", onnx);
+  expect_refused_with(&r, SAME_INPUT, "-o the ONNX model");
+  expect_same_bytes(onnx, ONNX_DIR "/external.onnx");
+  expect_same_bytes(m, RELU);
+}
+
+Test(hostile, header_that_is_the_model_or_the_output_is_refused) {
+  const char *m = copy_in(RELU, "m.json");
+  cli_result r = DLC(m, "-o", tmp("m.o"), "--header", m);
+  expect_refused_with(&r, "--header: '", "--header the model");
+  expect_same_bytes(m, RELU);
+  cr_expect(access(tmp("m.o"), F_OK) != 0, "m.o written though refused");
+  r = DLC(m, "-o", tmp("m.o"), "--header", tmp("m.o"));
+  expect_refused_with(&r, "is the same file as the output -o", "--header -o");
+}
+
+/* An existing header dlc did not write (the user's own model.h) is kept;
+ * one dlc wrote is replaced. */
+Test(hostile, unrelated_existing_header_is_not_overwritten) {
+  const char *m = copy_in(RELU, "m.json");
+  const char *mine = write_text("model.h", "/* my own model.h */\n");
+  char keep[512];
+  snprintf(keep, sizeof keep, "%s.orig", mine);
+  copy_in(mine, "model.h.orig");
+  cli_result r = DLC(m, "-o", tmp("m.o"));
+  expect_refused_with(&r, "exists and is not a header dlc wrote", "model.h");
+  expect_same_bytes(mine, keep);
+  cr_assert_eq(unlink(mine), 0);
+  r = DLC(m, "-o", tmp("m.o"));
+  expect_status(&r, 0, "first compile");
+  cli_free(&r);
+  r = DLC(m, "-o", tmp("m.o"));
+  expect_status(&r, 0, "recompile over dlc's own header");
+  cli_free(&r);
+}
+
+Test(hostile, import_over_its_model_is_refused) {
+  const char *onnx = copy_in(ONNX_DIR "/external.onnx", "t.onnx");
+  copy_in(ONNX_DIR "/external.data", "external.data");
+  cli_result r = DLC("import", onnx, "-o", onnx);
+  expect_refused_with(&r, SAME_INPUT, "import -o the model");
+  expect_same_bytes(onnx, ONNX_DIR "/external.onnx");
+}
+
+Test(hostile, run_output_that_is_an_input_is_refused) {
+  const char *m = copy_in(RELU, "m.json");
+  const char *x = copy_in(FIXTURES "/relu/input_0.npy", "x.npy");
+  cli_result r = DLC("run", m, "--input", x, "--output", x);
+  expect_refused_with(&r, "is the same file as the input --input", "run");
+  expect_same_bytes(x, FIXTURES "/relu/input_0.npy");
+}
+
+/* -------------------------------------------------- atomic, checked writes */
+
+/* A device that always reports a full disk. As root (who could remove the
+ * real one, as dlc run did once on a failed write), our own node of
+ * /dev/full's device in the temp dir; otherwise /dev/full itself. */
+static const char *full_device(void) {
+  const char *p = tmp("full");
+  if (mknod(p, S_IFCHR | 0666, makedev(1, 7)) == 0)
+    return p;
+  return "/dev/full";
+}
+
+/* A full disk: a located message and exit 1, not "LLVM ERROR: IO failure
+ * on output stream" and an abort. */
+Test(hostile, write_to_a_full_disk_is_an_error_message) {
+  const char *m = copy_in(RELU, "m.json");
+  char full[256], want[300];
+  snprintf(full, sizeof full, "%s", full_device());
+  snprintf(want, sizeof want, "cannot write '%s': No space left on device",
+           full);
+  cli_result r = DLC(m, "-o", full, "--no-header");
+  expect_refused_with(&r, want, "-o FULL");
+  r = DLC(m, "-o", tmp("m.o"), "--header", full);
+  expect_refused_with(&r, want, "--header FULL");
+  r = DLC(m, "-o", full, "--emit", "llvm");
+  expect_refused_with(&r, want, "--emit llvm");
+  r = DLC("run", m, "--input", FIXTURES "/relu/input_0.npy", "--output", full);
+  expect_refused_with(&r, "No space left on device", "run --output FULL");
+  r = DLC("import", ONNX_DIR "/external.onnx", "-o", full);
+  expect_refused_with(&r, want, "import -o FULL");
+  /* Writing a device is writing it, not replacing or removing it. */
+  struct stat st;
+  cr_assert_eq(stat(full, &st), 0, "%s was removed", full);
+  cr_expect(S_ISCHR(st.st_mode), "%s was replaced", full);
+  cr_expect(access(tmp("m.o"), F_OK) != 0, "m.o written without its header");
+  expect_no_temporaries(tmp_dir);
+}
+
+/* A header that cannot be written: the object is not written either, and
+ * the previous object survives. */
+Test(hostile, failed_header_keeps_the_previous_object) {
+  const char *m = copy_in(RELU, "m.json");
+  const char *old = write_text("m.o", "previous object");
+  copy_in(old, "m.o.orig");
+  cli_result r = DLC(m, "-o", old, "--header", tmp("no/such/dir/m.h"));
+  expect_refused_with(&r, "cannot write", "header in a missing directory");
+  expect_same_bytes(old, tmp("m.o.orig"));
+  expect_no_temporaries(tmp_dir);
+}
+
+/* A large model (a 1024 x 1024 Gemm weight, 4 MiB in the object) compiled
+ * and killed at various moments: the output is the previous one or the
+ * complete new one, never a truncated file, and no temporary is left. */
+Test(hostile, killed_compile_leaves_old_or_new_output, .timeout = 300) {
+  enum { K = 1024 };
+  float *w = calloc((size_t)K * K, sizeof *w);
+  cr_assert_not_null(w);
+  for (int i = 0; i < K * K; i++)
+    w[i] = (float)(i % 97) * 0.01f;
+  FILE *f = fopen(tmp("w.bin"), "wb");
+  cr_assert_not_null(f);
+  cr_assert_eq(fwrite(w, sizeof *w, (size_t)K * K, f), (size_t)K * K);
+  fclose(f);
+  free(w);
+  char text[1024];
+  snprintf(text, sizeof text,
+           "{\"format\": \"dlc-graph\", \"version\": 1,\n"
+           " \"inputs\": [{\"name\": \"x\", \"dtype\": \"float32\", "
+           "\"shape\": [1, %d]}],\n \"outputs\": [{\"name\": \"y\"}],\n"
+           " \"initializers\": [{\"name\": \"w\", \"dtype\": \"float32\", "
+           "\"shape\": [%d, %d], \"buffer\": 0}],\n"
+           " \"nodes\": [{\"name\": \"g\", \"op\": \"MatMul\", \"inputs\": "
+           "[\"x\", \"w\"], \"outputs\": [\"y\"]}],\n"
+           " \"buffers\": [{\"uri\": \"w.bin\", \"byte_length\": %d}]}\n",
+           K, K, K, 4 * K * K);
+  /* tmp() reuses its buffers: keep the paths used in the loop. */
+  char m[256], out[256];
+  snprintf(m, sizeof m, "%s", write_text("big.json", text));
+  cli_result r = DLC(m, "-o", tmp("ref.o"), "--no-header");
+  expect_status(&r, 0, "reference compile");
+  cli_free(&r);
+  snprintf(out, sizeof out, "%s", write_text("big.o", "previous object"));
+  copy_in(out, "big.o.orig");
+  int outcomes[2] = {0, 0};
+  for (int delay_ms = 5; delay_ms < 2000; delay_ms = delay_ms * 3 / 2 + 5) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      execl(DLC_EXE, DLC_EXE, m, "-o", out, "--no-header", (char *)NULL);
+      _exit(127);
+    }
+    usleep((useconds_t)delay_ms * 1000);
+    kill(pid, SIGTERM);
+    int ws;
+    waitpid(pid, &ws, 0);
+    size_t n_out = 0, n_old = 0, n_new = 0;
+    char *got = th_read_file(out, &n_out);
+    char *oldb = th_read_file(tmp("big.o.orig"), &n_old);
+    char *newb = th_read_file(tmp("ref.o"), &n_new);
+    cr_assert_not_null(got, "output gone after a kill at %d ms", delay_ms);
+    bool is_old = n_out == n_old && memcmp(got, oldb, n_old) == 0;
+    bool is_new = n_out == n_new && memcmp(got, newb, n_new) == 0;
+    cr_expect(is_old || is_new,
+              "kill at %d ms left %zu bytes: neither the "
+              "old (%zu) nor the new (%zu) object",
+              delay_ms, n_out, n_old, n_new);
+    outcomes[is_new]++;
+    free(got);
+    free(oldb);
+    free(newb);
+    expect_no_temporaries(tmp_dir);
+    if (is_new) { /* start again from the old one */
+      copy_in(tmp("big.o.orig"), "big.o");
+    }
+  }
+  cr_log_info("kills: %d kept the old object, %d found it complete",
+              outcomes[0], outcomes[1]);
+}
+
+/* The compiled engine's shared object is removed once loaded: $TMPDIR is
+ * empty after a run, and after a run killed while compiling. */
+Test(hostile, compiled_engine_leaves_nothing_in_tmpdir, .timeout = 120) {
+  char tdir[256];
+  snprintf(tdir, sizeof tdir, "%s/tmpdir", tmp_dir);
+  cr_assert_eq(mkdir(tdir, 0700), 0);
+  char m[256], y[256];
+  snprintf(m, sizeof m, "%s", copy_in(RELU, "m.json"));
+  snprintf(y, sizeof y, "%s", tmp("y.npy"));
+  setenv("TMPDIR", tdir, 1);
+  cli_result r = DLC("run", m, "--input", FIXTURES "/relu/input_0.npy",
+                     "--output", y, "--engine", "compiled");
+  expect_status(&r, 0, "run --engine compiled");
+  cli_free(&r);
+  expect_no_temporaries(tdir);
+  for (int delay_ms = 20; delay_ms < 400; delay_ms *= 2) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      execl(DLC_EXE, DLC_EXE, "run", m, "--input", FIXTURES "/relu/input_0.npy",
+            "--output", y, "--engine", "compiled", (char *)NULL);
+      _exit(127);
+    }
+    usleep((useconds_t)delay_ms * 1000);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    expect_no_temporaries(tdir);
+  }
+  unsetenv("TMPDIR");
+  rmdir(tdir);
+}
+
+/* An output that is a symbolic link is written through (as fopen would),
+ * not replaced by a regular file. */
+Test(hostile, output_through_a_symlink_keeps_the_link) {
+  const char *m = copy_in(RELU, "m.json");
+  write_text("real.o", "previous object");
+  cr_assert_eq(symlink("real.o", tmp("link.o")), 0);
+  cli_result r = DLC(m, "-o", tmp("link.o"), "--no-header");
+  expect_status(&r, 0, "-o a link");
+  cli_free(&r);
+  struct stat st;
+  cr_assert_eq(lstat(tmp("link.o"), &st), 0);
+  cr_expect(S_ISLNK(st.st_mode), "the link was replaced");
+  cr_assert_eq(stat(tmp("real.o"), &st), 0);
+  cr_expect_gt(st.st_size, 100, "the target was not written");
+  expect_no_temporaries(tmp_dir);
 }
