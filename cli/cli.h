@@ -15,6 +15,7 @@
 
 #include "interp/interp.h"
 #include "passes/passes.h"
+#include "driver/driver.h"
 #include "ir/ir.h"
 
 enum { DLC_EXIT_OK = 0, DLC_EXIT_BAD_INPUT = 1, DLC_EXIT_USAGE = 2 };
@@ -32,6 +33,7 @@ int dlc_cmd_import(int argc, char **argv);
  * --verify-each, gathered into pass-manager options. */
 typedef struct dlc_cli_passes {
   dlc_pass_options opt;
+  const char *schedule_path; /* --schedule FILE (borrowed from argv) */
   const char **disabled; /* borrowed from argv; the array is malloc'd */
   int n;
 } dlc_cli_passes;
@@ -46,20 +48,25 @@ bool dlc_cli_parse_optimising_args(int argc, char **argv, const char *help,
                                    const char *flag, bool *flag_set,
                                    const char **model, dlc_cli_passes *p,
                                    int *exit_code);
-/* Runs the pipeline on g; prints problems as FILE: WHERE: WHAT lines. */
-bool dlc_cli_passes_apply(dlc_graph *g, const char *model,
-                          const dlc_cli_passes *p);
+/* Driver options from the optimisation options (-O, passes, --schedule). */
+void dlc_cli_driver_options(const dlc_cli_passes *p, dlc_driver_options *o);
+/* Runs the passes (problems printed as FILE: WHERE: WHAT lines: false),
+ * then schedules and plans g for the default target (the generic CPU of
+ * the host). A model that cannot be scheduled (an operator codegen lacks)
+ * still returns true, with *s NULL and the first reason in why. Free *s:
+ * dlc_schedule_destroy. */
+bool dlc_cli_schedule(dlc_graph *g, const char *model, const dlc_cli_passes *p,
+                      dlc_schedule **s, char *why, size_t why_size);
 
 /* Compilation, the main command `dlc MODEL -o model.o [options]`
  * (cli/cmd_compile.c). main() calls it when the first argument is neither
  * a subcommand nor an option, with argc/argv shifted by one: argv[0] is
  * MODEL, argv[1..argc-1] the arguments that followed it on the command line,
- * argv[argc] == NULL. Returns the exit status. cli/dlc.c holds a weak
- * fallback that says compilation is not available and returns 2. */
+ * argv[argc] == NULL. Returns the exit status. */
 int dlc_cmd_compile(int argc, char **argv);
 
 /* `dlc bench ...` (cli/cmd_bench.c): argv[0] == "bench" as for every
- * subcommand. cli/dlc.c holds a weak fallback (not available, exit 2). */
+ * subcommand. */
 int dlc_cmd_bench(int argc, char **argv);
 
 /* The engine behind `dlc run --engine compiled`: compiles g (loaded from
@@ -82,24 +89,11 @@ dlc_status dlc_run_compiled_with(const char *model_path, const dlc_graph *g,
                                  const dlc_tensor *inputs, int n_inputs,
                                  dlc_tensor *outputs, dlc_diag *d);
 
-/* Prepares a loaded graph for the compiled engine (cli/cmd_compile.c):
- * runs the pass pipeline p (none at -O0; problems printed to stderr), then,
- * when batch > 0 and g has a symbolic batch that must be fixed (force_fixed,
- * or the optimised graph is not batch-separable), binds it to batch and
- * re-plans memory for those shapes (the passes plan with the batch bound to
- * 1). *fixed says whether it did: compile with fixed_batch then. */
-bool dlc_cli_prepare_compiled(dlc_graph *g, const char *model,
-                              const dlc_cli_passes *p, int64_t batch,
-                              bool force_fixed, bool *fixed, dlc_diag *d);
-
 /* Path of libdlcrt.a for linking compiled models: $DLC_RUNTIME_LIB, else
  * beside the dlc executable, else ../lib relative to it
  * (cli/cmd_compile.c). */
 const char *dlc_cli_runtime_lib(void);
 
-/* Binds the graph's symbolic dims to n and re-infers shapes (--batch N;
- * cli/cmd_compile.c). */
-dlc_status dlc_cli_bind_batch(dlc_graph *g, int64_t n, dlc_diag *d);
 /* v parsed as a positive integer for option; -1 (after a usage message) when
  * it is not one. */
 int64_t dlc_cli_positive(const char *option, const char *v);
