@@ -17,11 +17,12 @@ static void upper(const char *s, char *out, size_t size) {
   out[n] = '\0';
 }
 
-/* C string literal of s (names may hold quotes or backslashes). */
+/* C string literal of s (names may hold quotes or backslashes). '?' is
+ * escaped too: "??=" and its kin are trigraphs under -std=c11. */
 static void put_cstr(FILE *f, const char *s) {
   fputc('"', f);
   for (; *s; s++) {
-    if (*s == '"' || *s == '\\')
+    if (*s == '"' || *s == '\\' || *s == '?')
       fprintf(f, "\\%c", *s);
     else if (isprint((unsigned char)*s))
       fputc(*s, f);

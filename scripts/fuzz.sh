@@ -59,8 +59,11 @@ failed=""
 for r in $readers; do
   # Models are larger than tensors: room for a small network or an
   # initializer, but not so much that mutations are wasted on bulk.
+  # ONNX gets 64 KiB: deeply nested subgraphs (30 KB for 3,000 levels)
+  # must fit.
   case $r in
   npy) max_len=4096 ;;
+  onnx) max_len=65536 ;;
   *) max_len=16384 ;;
   esac
   dict=""

@@ -426,3 +426,132 @@ Test(hostile, output_through_a_symlink_keeps_the_link) {
   cr_expect_gt(st.st_size, 100, "the target was not written");
   expect_no_temporaries(tmp_dir);
 }
+
+/* ---------------------------------------- values the reader must not change */
+
+/* A JSON model with one int64 [n] initializer 'w' holding `data`. */
+static const char *json_int64(const char *file, int n, const char *data) {
+  char text[1024];
+  snprintf(text, sizeof text,
+           "{\"format\": \"dlc-graph\", \"version\": 1,\n"
+           " \"inputs\": [{\"name\": \"x\", \"dtype\": \"int64\", "
+           "\"shape\": [%d]}],\n"
+           " \"outputs\": [{\"name\": \"y\"}],\n"
+           " \"initializers\": [{\"name\": \"w\", \"dtype\": \"int64\", "
+           "\"shape\": [%d], \"data\": [%s]}],\n"
+           " \"nodes\": [{\"name\": \"a\", \"op\": \"Add\", \"inputs\": "
+           "[\"x\", \"w\"], \"outputs\": [\"y\"]}]}\n",
+           n, n, data);
+  return write_text(file, text);
+}
+
+/* 2^70 was clamped to INT64_MAX and 1e30 likewise; 2^53 + 1 became 2^53. */
+Test(hostile, int64_data_is_exact_or_refused) {
+  expect_load_refused(json_int64("a.json", 2, "1, 1180591620717411303424"),
+                      "initializers[0] 'w'.data[1]: 1180591620717411303424 "
+                      "is out of int64 range");
+  expect_load_refused(json_int64("b.json", 1, "-9223372036854775809"),
+                      "-9223372036854775809 is out of int64 range");
+  expect_load_refused(json_int64("c.json", 1, "1e30"),
+                      "initializers[0] 'w'.data[0]: int64 needs an integer");
+  const char *ok = json_int64("d.json", 2, "9007199254740993, 1e3");
+  dlc_diag d;
+  dlc_diag_init(&d, ok);
+  dlc_graph *g = NULL;
+  cr_assert_eq(dlc_frontend_load(ok, &g, &d), DLC_OK);
+  const int64_t *w = dlc_graph_find_value(g, "w")->type.data;
+  cr_expect_eq(w[0], ((int64_t)1 << 53) + 1, "2^53 + 1 read as %lld",
+               (long long)w[0]);
+  cr_expect_eq(w[1], 1000);
+  dlc_graph_destroy(g);
+  dlc_diag_free(&d);
+}
+
+/* Invalid UTF-8 (in a name) and a raw NUL byte were accepted. */
+Test(hostile, invalid_utf8_and_nul_are_refused_with_line_and_column) {
+  const char *bad_utf8 =
+      write_text("u.json", "{\"format\": \"dlc-graph\", \"version\": 1,\n"
+                           " \"inputs\": [{\"name\": \"x\xc3\x28\", \"dtype\": "
+                           "\"float32\", \"shape\": [1]}]}\n");
+  char want[512];
+  snprintf(want, sizeof want, "%s:2:24: malformed JSON: invalid UTF-8",
+           bad_utf8);
+  expect_load_refused(bad_utf8, want);
+  /* Overlong '/' (0xc0 0xaf) and a surrogate (0xed 0xa0 0x80) too. */
+  expect_load_refused(write_text("o.json", "{\"a\xc0\xaf\": 1}"),
+                      ":1:4: malformed JSON: invalid UTF-8");
+  expect_load_refused(write_text("s.json", "{\"a\xed\xa0\x80\": 1}"),
+                      ":1:4: malformed JSON: invalid UTF-8");
+  FILE *f = fopen(tmp("nul.json"), "wb");
+  cr_assert_not_null(f);
+  fwrite("{\"format\": \"dlc\0graph\"}", 1, 23, f);
+  fclose(f);
+  expect_load_refused(tmp("nul.json"), ":1:16: malformed JSON: a NUL byte");
+  /* Valid multi-byte names are fine. */
+  const char *ok = write_text(
+      "ok.json", "{\"format\": \"dlc-graph\", \"version\": 1,\n"
+                 " \"inputs\": [{\"name\": \"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98"
+                 "\x80\", \"dtype\": \"float32\", \"shape\": [1]}],\n"
+                 " \"outputs\": [{\"name\": \"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98"
+                 "\x80\"}], \"nodes\": []}\n");
+  expect_load_ok(ok);
+}
+
+/* -------------------------------------------------------------- messages */
+
+/* 3,000 levels of subgraph attributes overflowed protobuf-c's stack. */
+Test(hostile, deeply_nested_onnx_is_refused) {
+  expect_load_refused(DLC_SOURCE_DIR
+                      "/tests/fuzz/crashers/onnx/nested_subgraphs.onnx",
+                      "its messages nest more than 100 deep");
+}
+
+/* A Concat of 70,000 inputs was said to take "at least 1". */
+Test(hostile, concat_over_the_input_limit_states_the_limit) {
+  enum { N = 70000 };
+  size_t cap = (size_t)N * 5 + 1024, n = 0;
+  char *text = malloc(cap);
+  cr_assert_not_null(text);
+  n += (size_t)snprintf(text + n, cap - n,
+                        "{\"format\": \"dlc-graph\", \"version\": 1,\n"
+                        " \"inputs\": [{\"name\": \"x\", \"dtype\": "
+                        "\"float32\", \"shape\": [1]}],\n"
+                        " \"outputs\": [{\"name\": \"y\"}],\n"
+                        " \"nodes\": [{\"name\": \"c\", \"op\": \"Concat\", "
+                        "\"attrs\": {\"axis\": 0}, \"inputs\": [");
+  for (int i = 0; i < N; i++)
+    n += (size_t)snprintf(text + n, cap - n, "%s\"x\"", i ? "," : "");
+  snprintf(text + n, cap - n, "], \"outputs\": [\"y\"]}]}\n");
+  const char *m = write_text("concat.json", text);
+  free(text);
+  expect_load_refused(m, "node 'c' (Concat) takes at most 65535 inputs, got "
+                         "70000");
+}
+
+/* "??=" in a name became '#' (a trigraph) when model.h was compiled with
+ * -std=c11: the name the application reads must be the model's. */
+Test(hostile, trigraphs_in_names_survive_the_header, .timeout = 120) {
+  const char *m = write_text(
+      "m.json", "{\"format\": \"dlc-graph\", \"version\": 1,\n"
+                " \"inputs\": [{\"name\": \"a?\?=b?\?/\", \"dtype\": "
+                "\"float32\", \"shape\": [2]}],\n"
+                " \"outputs\": [{\"name\": \"y\"}],\n"
+                " \"nodes\": [{\"name\": \"r\", \"op\": \"Relu\", \"inputs\": "
+                "[\"a?\?=b?\?/\"], \"outputs\": [\"y\"]}]}\n");
+  cli_result r = DLC(m, "-o", tmp("m.o"), "--name", "tg");
+  expect_status(&r, 0, "compile");
+  cli_free(&r);
+  write_text("main.c", "#include <stdio.h>\n#include \"model.h\"\n"
+                       "int main(void) { puts(TG_INPUT0_NAME); return 0; }\n");
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "cd %s && cc -std=c11 -trigraphs -o prog main.c >cc.log 2>&1 && "
+           "./prog >out.txt",
+           tmp_dir);
+  cr_assert_eq(system(cmd), 0, "the header does not compile: %s",
+               th_read_file(tmp("cc.log"), NULL));
+  char *out = th_read_file(tmp("out.txt"), NULL);
+  cr_assert_not_null(out);
+  cr_expect_str_eq(out, "a?\?=b?\?/\n");
+  free(out);
+}
