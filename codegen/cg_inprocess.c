@@ -175,8 +175,16 @@ dlc_status dlc_compiled_run(dlc_compiled *m, const dlc_tensor *inputs,
     outputs[j].data = NULL;
     if (batch_leading(&m->model->outputs[j]))
       outputs[j].dims[0] = batch;
-    outputs[j].data = malloc(dlc_tensor_nbytes(&outputs[j]) + 4);
-    DLC_ASSERT(outputs[j].data);
+    size_t bytes = dlc_tensor_nbytes(&outputs[j]);
+    outputs[j].data = bytes < SIZE_MAX - 4 ? malloc(bytes + 4) : NULL;
+    if (!outputs[j].data) { /* sized by the model: an error, not an abort */
+      dlc_diag_error(d, "", "cannot allocate output '%s' (%zu bytes)",
+                     m->g->outputs.items[j]->name, bytes);
+      free_outputs(outputs, j);
+      free(in);
+      free(out);
+      return DLC_ERR_NOMEM;
+    }
     out[j] = outputs[j].data;
   }
   int st = m->model->run_batch(batch, in, out, m->workspace);

@@ -555,3 +555,45 @@ Test(hostile, trigraphs_in_names_survive_the_header, .timeout = 120) {
   cr_expect_str_eq(out, "a?\?=b?\?/\n");
   free(out);
 }
+
+/* ------------------------------------------------- allocations that fail */
+
+/* Sanitizer builds abort on an impossible allocation unless told to return
+ * NULL, as malloc does: the children get allocator_may_return_null. */
+static void allow_failed_allocations(void) {
+  const char *old = getenv("ASAN_OPTIONS");
+  char opts[1024];
+  snprintf(opts, sizeof opts, "%s%sallocator_may_return_null=1",
+           old ? old : "", old && *old ? ":" : "");
+  setenv("ASAN_OPTIONS", opts, 1);
+}
+
+/* dlc bench aborted ("assertion failed: ins[i].data") on an input of 4 TiB;
+ * dlc run --engine compiled likewise on an output (an Expand to 2^40). */
+Test(hostile, impossible_allocations_are_errors_naming_the_tensor,
+     .timeout = 120) {
+  allow_failed_allocations();
+  const char *big = write_text(
+      "big.json", "{\"format\": \"dlc-graph\", \"version\": 1,\n"
+                  " \"inputs\": [{\"name\": \"x\", \"dtype\": \"float32\", "
+                  "\"shape\": [1099511627776]}],\n"
+                  " \"outputs\": [{\"name\": \"y\"}],\n"
+                  " \"nodes\": [{\"name\": \"r\", \"op\": \"Relu\", "
+                  "\"inputs\": [\"x\"], \"outputs\": [\"y\"]}]}\n");
+  cli_result r = DLC("bench", big, "--engine", "compiled", "--repeat", "1");
+  expect_refused_with(&r, "cannot allocate input 'x' (4398046511104 bytes)",
+                      "bench");
+  const char *expand = write_text(
+      "expand.json",
+      "{\"format\": \"dlc-graph\", \"version\": 1,\n"
+      " \"inputs\": [{\"name\": \"x\", \"dtype\": \"float32\", \"shape\": "
+      "[2, 3, 4, 5]}],\n \"outputs\": [{\"name\": \"y\"}],\n"
+      " \"initializers\": [{\"name\": \"s\", \"dtype\": \"int64\", \"shape\": "
+      "[5], \"data\": [8589934592, 1, 1, 1, 1]}],\n"
+      " \"nodes\": [{\"name\": \"e\", \"op\": \"Expand\", \"inputs\": [\"x\", "
+      "\"s\"], \"outputs\": [\"y\"]}]}\n");
+  r = DLC("run", expand, "--input", FIXTURES "/relu/input_0.npy", "--output",
+          tmp("y.npy"), "--engine", "compiled");
+  expect_refused_with(&r, "cannot allocate output 'y'", "run compiled");
+  cr_expect(access(tmp("y.npy"), F_OK) != 0, "y.npy written");
+}
