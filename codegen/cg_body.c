@@ -157,6 +157,14 @@ static void set_kernel_attrs(cg_ctx *c, LLVMValueRef fn, int n_args,
                             LLVMCreateEnumAttribute(c->llc, noalias, 0));
   LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
                           LLVMCreateEnumAttribute(c->llc, nounwind, 0));
+  /* Each kernel stays a function of its own: inlined (one call site each),
+   * they made the body one giant function whose scheduling and register
+   * allocation grew much faster than the node count (a 1,000-node chain of
+   * distinct MatMul+Sigmoid kernels: 34 s at -O2; issue 10 item 7). A call
+   * per kernel costs nothing next to a kernel's loops. */
+  unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                          LLVMCreateEnumAttribute(c->llc, noinline, 0));
   if (c->t->vl == 16) {
     /* Keep <16 x float> in ZMM registers rather than split in halves. */
     LLVMAddAttributeAtIndex(

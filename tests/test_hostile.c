@@ -563,8 +563,8 @@ Test(hostile, trigraphs_in_names_survive_the_header, .timeout = 120) {
 static void allow_failed_allocations(void) {
   const char *old = getenv("ASAN_OPTIONS");
   char opts[1024];
-  snprintf(opts, sizeof opts, "%s%sallocator_may_return_null=1",
-           old ? old : "", old && *old ? ":" : "");
+  snprintf(opts, sizeof opts, "%s%sallocator_may_return_null=1", old ? old : "",
+           old && *old ? ":" : "");
   setenv("ASAN_OPTIONS", opts, 1);
 }
 
@@ -596,4 +596,72 @@ Test(hostile, impossible_allocations_are_errors_naming_the_tensor,
           tmp("y.npy"), "--engine", "compiled");
   expect_refused_with(&r, "cannot allocate output 'y'", "run compiled");
   cr_expect(access(tmp("y.npy"), F_OK) != 0, "y.npy written");
+}
+
+/* ------------------------------------------------------------ compile time */
+
+/* Every kernel was inlined into the body (one call site each), and LLVM's
+ * scheduler and register allocator then saw one giant function: compile
+ * time grew far faster than the node count. Each kernel must stay a
+ * function of its own after -O2: 30 MatMuls of distinct shapes (no two
+ * share a kernel), each followed by a Sigmoid. */
+Test(hostile, kernels_stay_separate_functions_at_O2, .timeout = 300) {
+  enum { N = 30, BUF = 8192 };
+  FILE *f = fopen(tmp("zeros.bin"), "wb");
+  cr_assert_not_null(f);
+  for (int i = 0; i < BUF; i++)
+    fputc(0, f);
+  fclose(f);
+  size_t cap = 64 * 1024, n = 0;
+  char *text = malloc(cap), *inits = malloc(cap), *nodes = malloc(cap);
+  cr_assert(text && inits && nodes);
+  size_t ni = 0, nn = 0;
+  const char *prev = "x";
+  char prev_buf[16];
+  for (int i = 0; i < N; i++) {
+    int d = 4 + i, e = 5 + i;
+    ni += (size_t)snprintf(inits + ni, cap - ni,
+                           "%s{\"name\": \"w%d\", \"dtype\": \"float32\", "
+                           "\"shape\": [%d, %d], \"buffer\": 0}",
+                           i ? ", " : "", i, d, e);
+    nn += (size_t)snprintf(nodes + nn, cap - nn,
+                           "%s{\"name\": \"m%d\", \"op\": \"MatMul\", "
+                           "\"inputs\": [\"%s\", \"w%d\"], \"outputs\": "
+                           "[\"p%d\"]}, {\"name\": \"s%d\", \"op\": "
+                           "\"Sigmoid\", \"inputs\": [\"p%d\"], \"outputs\": "
+                           "[\"q%d\"]}",
+                           i ? ", " : "", i, prev, i, i, i, i, i);
+    snprintf(prev_buf, sizeof prev_buf, "q%d", i);
+    prev = prev_buf;
+  }
+  n += (size_t)snprintf(text, cap,
+                        "{\"format\": \"dlc-graph\", \"version\": 1,\n"
+                        " \"inputs\": [{\"name\": \"x\", \"dtype\": "
+                        "\"float32\", \"shape\": [1, 4]}],\n"
+                        " \"outputs\": [{\"name\": \"%s\"}],\n"
+                        " \"initializers\": [%s],\n \"nodes\": [%s],\n"
+                        " \"buffers\": [{\"uri\": \"zeros.bin\", "
+                        "\"byte_length\": %d}]}\n",
+                        prev, inits, nodes, BUF);
+  (void)n;
+  const char *m = write_text("chain.json", text);
+  free(text);
+  free(inits);
+  free(nodes);
+  cli_result r =
+      DLC(m, "-o", tmp("chain.ll"), "--emit", "llvm", "-O2", "--name", "ch");
+  expect_status(&r, 0, "compile the chain");
+  cli_free(&r);
+  char *ir = th_read_file(tmp("chain.ll"), NULL);
+  cr_assert_not_null(ir);
+  int kernels = 0;
+  for (const char *p = ir; (p = strstr(p, "\ndefine ")); p++) {
+    const char *name = strchr(p, '@');
+    if (name && !strncmp(name, "@ch_k", 5) && strstr(name, "_MatMul(") &&
+        strstr(name, "_MatMul(") < strchr(name, '\n'))
+      kernels++;
+  }
+  free(ir);
+  cr_expect_eq(kernels, N, "%d MatMul kernels left as functions, want %d",
+               kernels, N);
 }
