@@ -602,28 +602,35 @@ Test(hostile, impossible_allocations_are_errors_naming_the_tensor,
 
 /* Every kernel was inlined into the body (one call site each), and LLVM's
  * scheduler and register allocator then saw one giant function: compile
- * time grew far faster than the node count. Each kernel must stay a
- * function of its own after -O2: 30 MatMuls of distinct shapes (no two
- * share a kernel), each followed by a Sigmoid. */
+ * time grew far faster than the node count. In a graph of more than 256
+ * nodes each kernel must stay a function of its own after -O2: 280 MatMuls
+ * of distinct shapes (no two share a kernel; the widths walk over 17 values
+ * without repeating a pair), each followed by a Sigmoid that fuses in. */
 Test(hostile, kernels_stay_separate_functions_at_O2, .timeout = 300) {
-  enum { N = 30, BUF = 8192 };
+  enum { N = 280, K = 17, BUF = 2048 };
   FILE *f = fopen(tmp("zeros.bin"), "wb");
   cr_assert_not_null(f);
   for (int i = 0; i < BUF; i++)
     fputc(0, f);
   fclose(f);
-  size_t cap = 64 * 1024, n = 0;
+  size_t cap = 512 * 1024, n = 0;
   char *text = malloc(cap), *inits = malloc(cap), *nodes = malloc(cap);
   cr_assert(text && inits && nodes);
   size_t ni = 0, nn = 0;
   const char *prev = "x";
   char prev_buf[16];
+  bool used[K][K] = {{false}};
+  int d = 0; /* width - 4 */
   for (int i = 0; i < N; i++) {
-    int d = 4 + i, e = 5 + i;
+    int e = K - 1; /* prefer the largest width not yet paired with d */
+    while (e >= 0 && used[d][e])
+      e--;
+    cr_assert_geq(e, 0, "the width walk ran out of pairs at %d", i);
+    used[d][e] = true;
     ni += (size_t)snprintf(inits + ni, cap - ni,
                            "%s{\"name\": \"w%d\", \"dtype\": \"float32\", "
                            "\"shape\": [%d, %d], \"buffer\": 0}",
-                           i ? ", " : "", i, d, e);
+                           i ? ", " : "", i, d + 4, e + 4);
     nn += (size_t)snprintf(nodes + nn, cap - nn,
                            "%s{\"name\": \"m%d\", \"op\": \"MatMul\", "
                            "\"inputs\": [\"%s\", \"w%d\"], \"outputs\": "
@@ -633,6 +640,7 @@ Test(hostile, kernels_stay_separate_functions_at_O2, .timeout = 300) {
                            i ? ", " : "", i, prev, i, i, i, i, i);
     snprintf(prev_buf, sizeof prev_buf, "q%d", i);
     prev = prev_buf;
+    d = e;
   }
   n += (size_t)snprintf(text, cap,
                         "{\"format\": \"dlc-graph\", \"version\": 1,\n"
