@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -39,6 +41,9 @@ static const char help[] =
     "  --header PATH      where to write the header (default: model.h\n"
     "                     beside OUTPUT)\n"
     "  --no-header        do not write a header\n"
+    "  -v, --verbose      print each stage's time (load, every pass,\n"
+    "                     schedule, memory plan, LLVM build/optimise/emit)\n"
+    "                     and the output's size on stderr\n"
     "  --schedule FILE    per-node algorithm/tile overrides (JSON, see\n"
     "                     docs/design.md)\n"
     "  --batch N          fix a symbolic batch dim to N (default: it stays\n"
@@ -84,6 +89,7 @@ typedef struct compile_args {
   bool no_header;
   dlc_codegen_options o;
   dlc_cli_passes passes; /* its opt_level is also o.opt_level */
+  bool verbose;          /* -v: each stage's time and the output's size */
 } compile_args;
 
 /* Flags without a value; 1 matched, 0 not one of them, -1 usage error. */
@@ -92,6 +98,8 @@ static int parse_flag(const char *arg, compile_args *a) {
     a->o.shared = true;
   else if (!strcmp(arg, "--no-header"))
     a->no_header = true;
+  else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose"))
+    a->verbose = true;
   else if (!strncmp(arg, "-O", 2)) {
     dlc_cli_usage_error("bad optimisation level '%s' (-O0 .. -O3)", arg);
     return -1;
@@ -207,23 +215,43 @@ static bool outputs_safe(const compile_args *a, const char *hdr) {
 }
 
 /* Loads and compiles through the driver: passes, batch, schedule, code. */
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* -v: the output's size after the stage timings. */
+static void report_output(const compile_args *a) {
+  struct stat st;
+  if (stat(a->o.output_path, &st) == 0)
+    fprintf(stderr, "dlc: wrote %s (%lld bytes)\n", a->o.output_path,
+            (long long)st.st_size);
+}
+
 static int compile_model(compile_args *a) {
+  double t0 = now_ms();
   char *hdr = header_path(a);
   dlc_graph *g = outputs_safe(a, hdr) ? dlc_cli_load_model(a->model) : NULL;
   if (!g) {
     free(hdr);
     return DLC_EXIT_BAD_INPUT;
   }
+  if (a->verbose)
+    fprintf(stderr, "dlc: %-23s %9.1f ms\n", "load", now_ms() - t0);
   a->o.header_path = hdr;
   dlc_driver_options o;
   dlc_cli_driver_options(&a->passes, &o);
   o.codegen = a->o;
   o.batch = a->batch ? dlc_cli_positive("--batch", a->batch) : 0;
   o.force_fixed_batch = true;
+  o.times_to = a->verbose ? stderr : NULL;
   dlc_diag d;
   dlc_diag_init(&d, a->model);
   dlc_status st = dlc_driver_compile(g, &o, NULL, &d);
   dlc_diag_print(&d, stderr);
+  if (st == DLC_OK && a->verbose)
+    report_output(a);
   dlc_diag_free(&d);
   free(hdr);
   dlc_graph_destroy(g);

@@ -8,6 +8,7 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codegen/cg.h"
@@ -165,6 +166,12 @@ static LLVMValueRef build_body(cg_ctx *c, dlc_codegen_info *info) {
   return ok ? fn : NULL;
 }
 
+double cg_now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 static bool optimise(cg_ctx *c) {
   char passes[32];
   snprintf(passes, sizeof passes, "default<O%d>", c->opt->opt_level);
@@ -295,7 +302,11 @@ static bool build_module(cg_ctx *c, dlc_codegen_info *info) {
     return false;
   }
   LLVMDisposeMessage(msg);
-  return optimise(c);
+  double t0 = cg_now_ms();
+  info->build_ms = t0 - info->build_ms;
+  bool ok = optimise(c);
+  info->optimise_ms = cg_now_ms() - t0;
+  return ok;
 }
 
 static void ctx_free(cg_ctx *c) {
@@ -356,11 +367,13 @@ dlc_status dlc_codegen_compile(const dlc_graph *g, const dlc_schedule *s,
     return DLC_ERR_INVALID;
   }
   dlc_status st = DLC_OK;
-  dlc_codegen_info info = {0};
+  dlc_codegen_info info = {.build_ms = cg_now_ms()};
   if (!build_module(&c, &info))
     st = DLC_ERR_UNSUPPORTED;
-  else if (!emit_output(&c)) /* the object and the header */
+  double t0 = cg_now_ms();
+  if (st == DLC_OK && !emit_output(&c)) /* the object and the header */
     st = DLC_ERR_IO;
+  info.emit_ms = cg_now_ms() - t0;
   if (st == DLC_OK && opt->info)
     *opt->info = info;
   ctx_free(&c);

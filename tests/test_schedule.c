@@ -506,4 +506,46 @@ Test(schedule, show_stats_and_check_print_the_schedule) {
             "%s", out);
   free(out);
   unlink(file);
+  /* -v names every stage with its time, then the object's size */
+  out = run_dlc(FIXTURES "/net_resnet_basic_block/model.json -o "
+                "/tmp/dlc-sched-v.o --no-header -v");
+  static const char *const stages[] = {
+      "dlc: load", "dlc: pass fold_batchnorm", "dlc: schedule",
+      "dlc: plan_memory", "dlc: codegen: LLVM optimise", "dlc: codegen: emit",
+      "dlc: wrote /tmp/dlc-sched-v.o ("};
+  for (size_t i = 0; i < sizeof stages / sizeof *stages; i++)
+    cr_expect(strstr(out, stages[i]) != NULL, "no '%s' in:\n%s", stages[i],
+              out);
+  free(out);
+  unlink("/tmp/dlc-sched-v.o");
+}
+
+/* A view of an integer or bool tensor (the attention mask's Unsqueeze) is a
+ * byte copy or an alias whatever its dtype: the model compiles with a fixed
+ * batch, as it did before the schedule stage. */
+Test(schedule, views_of_non_float_tensors_compile) {
+  dlc_graph *g = load(DLC_SOURCE_DIR "/tests/onnx/attention_dynamic.onnx");
+  dlc_driver_options o;
+  dlc_driver_options_init(&o);
+  o.batch = 2;
+  o.force_fixed_batch = true;
+  dlc_diag d;
+  dlc_diag_init(&d, "attention_dynamic");
+  dlc_schedule *s = NULL;
+  bool fixed = false;
+  cr_assert_eq(dlc_driver_schedule(g, &o, &s, &fixed, &d), DLC_OK, "%s",
+               d.messages.n ? d.messages.items[0] : "");
+  cr_expect(fixed);
+  int views = 0;
+  for (size_t k = 0; k < g->nodes.n; k++) {
+    const dlc_node *n = g->nodes.items[k];
+    const dlc_node_sched *r = dlc_schedule_node(s, n);
+    if (r->kind != DLC_SCHED_DEAD && r->algo == DLC_ALGO_COPY &&
+        n->inputs[0]->type.dtype != DLC_DT_FLOAT32)
+      views++;
+  }
+  cr_expect_gt(views, 0, "no view of a non-float tensor in the model");
+  dlc_schedule_destroy(s);
+  dlc_graph_destroy(g);
+  dlc_diag_free(&d);
 }
