@@ -129,7 +129,7 @@ typedef struct dlc_cli_file {
   const char *role;
   bool dlc_header; /* an output that may replace only a header dlc wrote */
 } dlc_cli_file;
-enum { DLC_CLI_MAX_FILES = 64 };
+enum { DLC_CLI_MAX_FILES = 160 };
 
 /* False, with one message per problem, when an output is the same file as
  * an input or an earlier output, or is a header (dlc_header) that exists

@@ -61,8 +61,9 @@ static bool written_by_dlc(const char *path) {
 
 bool dlc_cli_outputs_safe(const dlc_cli_file *in, int n_in,
                           const dlc_cli_file *out, int n_out, dlc_diag *d) {
-  file_id ids[DLC_CLI_MAX_FILES];
   DLC_ASSERT(n_in + n_out <= DLC_CLI_MAX_FILES);
+  file_id *ids = calloc((size_t)(n_in + n_out) + 1, sizeof *ids);
+  DLC_ASSERT(ids); /* a few KB per file named on the command line */
   for (int i = 0; i < n_in; i++)
     identify(in[i].path, &ids[i]);
   bool ok = true;
@@ -91,5 +92,6 @@ bool dlc_cli_outputs_safe(const dlc_cli_file *in, int n_in,
       ok = false;
     }
   }
+  free(ids);
   return ok;
 }

@@ -17,7 +17,7 @@
 /* Slots the handler reads: a path is complete before its flag is set, and
  * the flag is cleared before the path is reused, so a handler running at
  * any point unlinks only whole paths (unlink is async-signal-safe). */
-enum { N_TRACKED = 32 };
+enum { N_TRACKED = DLC_OUTFILES_MAX + 8 };
 static char tracked_path[N_TRACKED][PATH_MAX];
 static volatile sig_atomic_t tracked_used[N_TRACKED];
 static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGABRT};

@@ -21,7 +21,7 @@
 
 #include "ir/ir.h"
 
-enum { DLC_OUTFILES_MAX = 8 };
+enum { DLC_OUTFILES_MAX = 64 };
 
 typedef struct dlc_outfiles {
   int n;
