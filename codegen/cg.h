@@ -284,7 +284,10 @@ void cg_emit_strided_copy(cg_fn *f, int rank, const int64_t *dims,
 
 /* --------------------------------------------------------- header, link */
 
-bool cg_write_header(const cg_ctx *c, const char *path, dlc_diag *d);
+/* Writes the header to path; messages name `shown` (the destination, when
+ * path is its temporary file). */
+bool cg_write_header(const cg_ctx *c, const char *path, const char *shown,
+                     dlc_diag *d);
 /* Links obj into a shared object at out with `linker -shared`. */
 bool cg_link_shared(const char *linker, const char *obj, const char *out,
                     const char *runtime_lib, bool need_libm, dlc_diag *d);
