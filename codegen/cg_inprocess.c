@@ -61,7 +61,7 @@ dlc_status dlc_compiled_create(const dlc_graph *g, const dlc_schedule *s,
   const char *tmpdir = getenv("TMPDIR");
   snprintf(m->path, sizeof m->path, "%s/dlc-model-XXXXXX.so",
            tmpdir ? tmpdir : "/tmp");
-  int fd = mkstemps(m->path, 3);
+  int fd = dlc_tempfile_create(m->path, 3);
   if (fd < 0) {
     dlc_diag_error(d, "", "cannot create a temporary file in '%s'",
                    tmpdir ? tmpdir : "/tmp");
@@ -69,7 +69,6 @@ dlc_status dlc_compiled_create(const dlc_graph *g, const dlc_schedule *s,
     return DLC_ERR_IO;
   }
   close(fd);
-  dlc_tempfile_track(m->path);
   dlc_codegen_options o = *opt;
   o.output_path = m->path;
   o.emit = DLC_EMIT_OBJ;

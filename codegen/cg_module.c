@@ -230,14 +230,13 @@ static bool write_shared(cg_ctx *c, const char *out, const char *shown) {
   const char *tmpdir = getenv("TMPDIR");
   char tmp[512];
   snprintf(tmp, sizeof tmp, "%s/dlc-obj-XXXXXX.o", tmpdir ? tmpdir : "/tmp");
-  int fd = mkstemps(tmp, 2);
+  int fd = dlc_tempfile_create(tmp, 2);
   if (fd < 0) {
     dlc_diag_error(c->d, "", "cannot create a temporary object in '%s'",
                    tmpdir ? tmpdir : "/tmp");
     return false;
   }
   close(fd);
-  dlc_tempfile_track(tmp);
   bool ok = write_artefact(c, tmp, shown, DLC_EMIT_OBJ) &&
             cg_link_shared(o->linker, tmp, out, o->runtime_lib,
                            c->math_calls > 0, c->d);

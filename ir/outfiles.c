@@ -59,6 +59,26 @@ static void install_handlers(void) {
   }
 }
 
+/* Blocks the fatal signals (handlers installed first); *old restores. */
+static void hold_fatal_signals(sigset_t *old) {
+  sigset_t fatal;
+  sigemptyset(&fatal);
+  for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+    sigaddset(&fatal, fatal_signals[i]);
+  install_handlers();
+  sigprocmask(SIG_BLOCK, &fatal, old);
+}
+
+int dlc_tempfile_create(char *tmpl, int suffix_len) {
+  sigset_t old;
+  hold_fatal_signals(&old);
+  int fd = mkstemps(tmpl, suffix_len);
+  if (fd >= 0)
+    dlc_tempfile_track(tmpl);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return fd;
+}
+
 void dlc_tempfile_track(const char *path) {
   install_handlers();
   size_t n = strlen(path);
@@ -127,15 +147,20 @@ const char *dlc_outfiles_add(dlc_outfiles *o, const char *path, int mode,
       (link && !resolved) || (stat(path, &st) == 0 && !S_ISREG(st.st_mode));
   char *final = strdup(resolved ? real : path), *tmp = NULL;
   int err = ENOMEM;
+  /* A fatal signal between creating the temporary and tracking it would
+   * leave it behind: hold the signals until it is tracked. */
+  sigset_t old;
+  hold_fatal_signals(&old);
   if (final && !direct)
     tmp = make_temp(final, mode, &err);
+  if (tmp)
+    dlc_tempfile_track(tmp);
+  sigprocmask(SIG_SETMASK, &old, NULL);
   if (!final || (!direct && !tmp)) {
     dlc_diag_error(d, "", "cannot write '%s': %s", path, strerror(err));
     free(final);
     return NULL;
   }
-  if (tmp)
-    dlc_tempfile_track(tmp);
   o->final[o->n] = final;
   o->tmp[o->n] = tmp;
   o->n++;

@@ -50,6 +50,9 @@ bool dlc_write_bytes(const char *path, const char *shown, const void *bytes,
  * must remove too, e.g. the compiled engine's shared object until it is
  * loaded. At most DLC_OUTFILES_MAX at a time; path is copied. */
 void dlc_tempfile_track(const char *path);
+/* mkstemps(tmpl, suffix_len) with the file tracked from the moment it
+ * exists (fatal signals held in between): the fd, or -1 with errno. */
+int dlc_tempfile_create(char *tmpl, int suffix_len);
 void dlc_tempfile_untrack(const char *path);
 /* The child process writing tracked files, killed before they are removed
  * (one at a time; 0: none). */
