@@ -27,6 +27,7 @@ static const char DLC_HELP[] =
     "  dlc passes                       list the optimisation passes\n"
     "  dlc bench ...                    measure speed (see dlc bench --help)\n"
     "  dlc CMD --help                   help on one command\n"
+    "  dlc --version                    print dlc's version\n"
     "\n"
     "MODEL is a dlc-graph v1 JSON file (docs/format.md) or an ONNX model\n"
     "(opsets 11-17, docs/onnx.md). Tensors are numpy\n"
@@ -161,6 +162,10 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof DLC_SUBCOMMANDS / sizeof *DLC_SUBCOMMANDS; i++)
     if (!strcmp(first, DLC_SUBCOMMANDS[i].name))
       return DLC_SUBCOMMANDS[i].fn(argc - 1, argv + 1);
+  if (!strcmp(first, "--version")) {
+    printf("dlc %s\n", dlc_version());
+    return DLC_EXIT_OK;
+  }
   if (dlc_cli_is_help(first) || !strcmp(first, "help")) {
     fputs(DLC_HELP, stdout);
     return DLC_EXIT_OK;

@@ -63,6 +63,8 @@ typedef struct dlc_codegen_options {
   const char *conv_kind;   /* Conv kernel kind to use where it applies
                               ("direct", "pointwise", "im2col",
                               "depthwise"); NULL: chosen by shape */
+  const char *model_sha256; /* hex digest of the model file, recorded in the
+                               header and descriptor; NULL: "" */
   dlc_codegen_info *info;  /* NULL, or filled on success */
 } dlc_codegen_options;
 

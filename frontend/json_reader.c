@@ -612,6 +612,7 @@ static void load_buffer(reader *r, const cJSON *j, buffer *b,
   b->uri = uri;
   b->bytes = bytes;
   b->len = size;
+  dlc_graph_add_source(r->g, path);
   if ((uint64_t)want != size) {
     err(r, at_key(p, where, "byte_length"),
         "byte_length is %lld but '%s' has %zu bytes", (long long)want,

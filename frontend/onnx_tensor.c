@@ -306,6 +306,7 @@ static unsigned char *read_external(dlc_onnx_reader *r,
       fclose(f);
     return NULL;
   }
+  dlc_graph_add_source(r->g, path);
   uint64_t size = (uint64_t)st.st_size;
   if ((uint64_t)x.offset > size || need > size - (uint64_t)x.offset) {
     dlc_onnx_err(r, where, "external data range [%lld, %lld) lies outside "

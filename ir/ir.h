@@ -99,6 +99,11 @@ void dlc_diag_print(const dlc_diag *d, FILE *out);
 /* True when some message contains needle (tests use it). */
 bool dlc_diag_contains(const dlc_diag *d, const char *needle);
 
+/* ---------------------------------------------------------------- version */
+
+/* dlc's version, "MAJOR.MINOR.PATCH" (the CMake project version). */
+const char *dlc_version(void);
+
 /* --------------------------------------------------------------- statuses */
 
 typedef enum dlc_status {
@@ -305,6 +310,9 @@ typedef struct dlc_graph {
   const char *name;      /* may be NULL */
   const char *doc;       /* may be NULL */
   DLC_VEC(const char *) metadata; /* key, value, key, value, ... */
+  /* Files the frontend read the graph from (each weight file once, and the
+   * model): what a build system's dependency file lists. */
+  DLC_VEC(const char *) sources;
   DLC_VEC(dlc_value *) values;    /* every value, by id */
   DLC_VEC(dlc_value *) inputs;    /* calling order */
   DLC_VEC(dlc_value *) outputs;   /* calling order */
@@ -317,6 +325,8 @@ typedef struct dlc_graph {
 
 dlc_graph *dlc_graph_create(void); /* free: dlc_graph_destroy */
 void dlc_graph_destroy(dlc_graph *g);
+/* Records that g was read (partly) from path (copied; duplicates ignored). */
+void dlc_graph_add_source(dlc_graph *g, const char *path);
 
 /* Find a value by name (linear-time hash lookup); NULL if absent. */
 dlc_value *dlc_graph_find_value(const dlc_graph *g, const char *name);
