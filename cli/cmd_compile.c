@@ -45,6 +45,7 @@ static const char help[] =
     "  --batch N          fix a symbolic batch dim to N (default: it stays\n"
     "                     symbolic: PREFIX_run_batch takes any n >= 1, when\n"
     "                     no operator mixes batch items)\n"
+    DLC_CLI_SHAPES_HELP
     "The object needs libdlcrt.a (and -lm) at link time; see docs/abi.md.\n";
 
 /* libdlcrt.a for the host: $DLC_RUNTIME_LIB, else beside the dlc executable
@@ -99,6 +100,7 @@ typedef struct compile_args {
   bool no_header;
   dlc_codegen_options o;
   dlc_cli_passes passes; /* its opt_level is also o.opt_level */
+  dlc_cli_shapes shapes; /* --input-shape, --dim */
 } compile_args;
 
 /* Binds a symbolic batch to n and re-plans memory for the new shapes (the
@@ -194,6 +196,8 @@ static int parse(int argc, char **argv, compile_args *a) {
     }
     int m = dlc_cli_passes_arg(argc, argv, &i, &a->passes);
     if (m == 0)
+      m = dlc_cli_shapes_arg(argc, argv, &i, &a->shapes);
+    if (m == 0)
       m = parse_flag(argv[i], a);
     if (m == 0)
       m = parse_valued(argc, argv, &i, a);
@@ -281,7 +285,7 @@ static void choose_linker(compile_args *a, char *linker, size_t size) {
 
 /* Loads, optimises (a->passes), fixes the batch if asked and compiles. */
 static int compile_model(compile_args *a) {
-  dlc_graph *g = dlc_cli_load_model(a->model);
+  dlc_graph *g = dlc_cli_load_shaped(a->model, &a->shapes, true);
   if (!g)
     return DLC_EXIT_BAD_INPUT;
   char *hdr = header_path(a);
@@ -321,6 +325,7 @@ int dlc_cmd_compile(int argc, char **argv) {
     rc = compile_model(&a);
   }
   dlc_cli_passes_free(&a.passes);
+  dlc_cli_shapes_free(&a.shapes);
   return rc;
 }
 
@@ -365,6 +370,16 @@ dlc_status dlc_run_compiled_with(const char *model_path, const dlc_graph *g,
   if (!copy) {
     dlc_diag_error(d, "", "cannot reload the model for the compiled engine");
     return DLC_ERR_INVALID;
+  }
+  /* Symbols other than the batch take the sizes of the inputs given (the
+   * compiled code is specialised to them), never 1. */
+  dlc_cli_shapes sizes = {0};
+  dlc_cli_shapes_from_inputs(copy, inputs, &sizes);
+  dlc_status bound = dlc_cli_shapes_apply(copy, &sizes, true, d);
+  dlc_cli_shapes_free(&sizes);
+  if (bound != DLC_OK) {
+    dlc_graph_destroy(copy);
+    return bound;
   }
   /* A symbolic batch that cannot be a loop is compiled for the size given. */
   bool fixed = false;

@@ -8,24 +8,29 @@
 static const char SHOW_HELP[] =
     "usage: dlc show MODEL [-O0..-O3] [--disable-pass NAME]\n"
     "                     [--dump-ir after=NAME|all] [--verify-each]\n"
+    "                     [--input-shape NAME=D0,D1,...] [--dim SYMBOL=VALUE]\n"
     "\n"
     "Prints MODEL's graph IR (inputs, initializers, nodes in topological\n"
     "order with their attributes and inferred output types, outputs). With\n"
     "-O1/-O2 the graph is printed after the optimisation passes (default\n"
     "-O0: as loaded); fused nodes show their epilogue and the ops folded\n"
-    "into them, planned values their arena offset (@bytes).\n";
+    "into them, planned values their arena offset (@bytes).\n"
+    DLC_CLI_SHAPES_HELP;
 
 int dlc_cmd_show(int argc, char **argv) {
   const char *model;
   int rc = DLC_EXIT_OK;
   dlc_cli_passes passes;
   dlc_cli_passes_init(&passes, 0);
+  dlc_cli_shapes shapes = {0};
   if (!dlc_cli_parse_optimising_args(argc, argv, SHOW_HELP, NULL, NULL, &model,
-                                     &passes, &rc)) {
+                                     &passes, &shapes, &rc)) {
     dlc_cli_passes_free(&passes);
+    dlc_cli_shapes_free(&shapes);
     return rc;
   }
-  dlc_graph *g = dlc_cli_load_model(model);
+  dlc_graph *g = dlc_cli_load_shaped(model, &shapes, true);
+  dlc_cli_shapes_free(&shapes);
   rc = DLC_EXIT_BAD_INPUT;
   if (g && dlc_cli_passes_apply(g, model, &passes)) {
     dlc_graph_print(g, stdout);

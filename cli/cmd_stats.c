@@ -11,6 +11,7 @@
 
 static const char STATS_HELP[] =
     "usage: dlc stats MODEL [--json] [-O0..-O3] [--disable-pass NAME]\n"
+    "                 [--input-shape NAME=D0,D1,...] [--dim SYMBOL=VALUE]\n"
     "\n"
     "Per node: name, op, output shape(s), parameters (elements of its\n"
     "initializer inputs), MACs (a Conv's = output elements x Cin/group x\n"
@@ -27,7 +28,8 @@ static const char STATS_HELP[] =
     "           it) and \"arena_bytes\", \"arena_lower_bound_bytes\",\n"
     "           \"naive_bytes\", \"weights_bytes\"\n"
     "  -O0..-O3 statistics of the graph after that optimisation level\n"
-    "           (default -O0: the model as written)\n";
+    "           (default -O0: the model as written)\n"
+    DLC_CLI_SHAPES_HELP;
 
 /* ------------------------------------------------------------ formatting */
 
@@ -270,9 +272,11 @@ int dlc_cmd_stats(int argc, char **argv) {
   int rc = DLC_EXIT_OK;
   dlc_cli_passes passes;
   dlc_cli_passes_init(&passes, 0);
+  dlc_cli_shapes shapes = {0};
   bool parsed = dlc_cli_parse_optimising_args(
-      argc, argv, STATS_HELP, "--json", &json, &model, &passes, &rc);
-  dlc_graph *g = parsed ? dlc_cli_load_model(model) : NULL;
+      argc, argv, STATS_HELP, "--json", &json, &model, &passes, &shapes, &rc);
+  dlc_graph *g = parsed ? dlc_cli_load_shaped(model, &shapes, true) : NULL;
+  dlc_cli_shapes_free(&shapes);
   if (g && !dlc_cli_passes_apply(g, model, &passes)) {
     dlc_graph_destroy(g);
     g = NULL;

@@ -424,6 +424,11 @@ typedef bool (*dlc_infer_fn)(dlc_op_ctx *c);  /* false: errors reported */
 typedef int64_t (*dlc_macs_fn)(const dlc_op_ctx *c); /* types known */
 typedef bool (*dlc_kernel_fn)(dlc_op_ctx *c); /* in/out data present */
 
+/* max_inputs / max_outputs of operators that take any number. */
+#ifndef DLC_VARIADIC
+#define DLC_VARIADIC 65535
+#endif
+
 typedef struct dlc_op_info {
   dlc_op op;
   const char *name;   /* ONNX spelling */
@@ -438,6 +443,9 @@ typedef struct dlc_op_info {
 } dlc_op_info;
 
 const dlc_op_info *dlc_op_get_info(dlc_op op);
+/* Rows of the table: dlc_op_get_info(0 .. dlc_op_count() - 1) (what
+ * `dlc ops` lists). */
+int dlc_op_count(void);
 /* Looks up by ONNX name and domain; DLC_OP_UNKNOWN if absent. */
 dlc_op dlc_op_from_name(const char *name, const char *domain);
 const char *dlc_op_name(dlc_op op);

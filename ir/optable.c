@@ -28,6 +28,8 @@ const dlc_op_info *dlc_op_get_info(dlc_op op) {
   return &op_table[op];
 }
 
+int dlc_op_count(void) { return DLC_OP_COUNT_; }
+
 dlc_op dlc_op_from_name(const char *name, const char *domain) {
   if (!domain)
     domain = "";
