@@ -1,6 +1,6 @@
 /* bench/kernels.c — speed of the compiled Conv/Gemm kernels, side by side:
  * the register-blocked kinds (default), the first kernels (the codegen
- * option conv_kind = "direct", read by cg_select) and the interpreter's OpenBLAS
+ * schedule option conv_kind = "direct") and the interpreter's OpenBLAS
  * engine; plus the single-core FMA peak and end-to-end times of the fixture
  * nets. Single thread, medians. Build and run: see bench/kernels.md. */
 #include <math.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "codegen/codegen.h"
+#include "driver/driver.h"
 #include "frontend/frontend.h"
 #include "interp/interp.h"
 #include "runtime/dlcrt.h"
@@ -53,15 +53,16 @@ static double fma_peak(void) {
 /* ------------------------------------------------------------ timing */
 
 static dlc_compiled *compile(const dlc_graph *g, const char *kind) {
-  dlc_codegen_options o;
-  dlc_codegen_options_init(&o);
-  o.conv_kind = kind;
-  o.cpu = "native";
-  o.runtime_lib = tcg_runtime_for_shared();
+  dlc_driver_options o;
+  dlc_driver_options_init(&o);
+  o.run_passes = false;
+  o.schedule.conv_kind = kind;
+  o.codegen.cpu = "native";
+  o.codegen.runtime_lib = tcg_runtime_for_shared();
   dlc_diag d;
   dlc_diag_init(&d, "bench");
   dlc_compiled *m = NULL;
-  if (dlc_compiled_create(g, &o, &m, &d) != DLC_OK)
+  if (dlc_driver_load((dlc_graph *)g, &o, &m, &d) != DLC_OK)
     dlc_diag_print(&d, stderr);
   dlc_diag_free(&d);
   return m;

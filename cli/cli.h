@@ -15,6 +15,7 @@
 
 #include "interp/interp.h"
 #include "passes/passes.h"
+#include "driver/driver.h"
 #include "ir/ir.h"
 
 enum { DLC_EXIT_OK = 0, DLC_EXIT_BAD_INPUT = 1, DLC_EXIT_USAGE = 2 };
@@ -79,6 +80,7 @@ void dlc_cli_shapes_from_inputs(const dlc_graph *g, const dlc_tensor *inputs,
  * --verify-each, gathered into pass-manager options. */
 typedef struct dlc_cli_passes {
   dlc_pass_options opt;
+  const char *schedule_path; /* --schedule FILE (borrowed from argv) */
   const char **disabled; /* borrowed from argv; the array is malloc'd */
   int n;
 } dlc_cli_passes;
@@ -94,9 +96,15 @@ bool dlc_cli_parse_optimising_args(int argc, char **argv, const char *help,
                                    const char *flag, bool *flag_set,
                                    const char **model, dlc_cli_passes *p,
                                    dlc_cli_shapes *shapes, int *exit_code);
-/* Runs the pipeline on g; prints problems as FILE: WHERE: WHAT lines. */
-bool dlc_cli_passes_apply(dlc_graph *g, const char *model,
-                          const dlc_cli_passes *p);
+/* Driver options from the optimisation options (-O, passes, --schedule). */
+void dlc_cli_driver_options(const dlc_cli_passes *p, dlc_driver_options *o);
+/* Runs the passes (problems printed as FILE: WHERE: WHAT lines: false),
+ * then schedules and plans g for the default target (the generic CPU of
+ * the host). A model that cannot be scheduled (an operator codegen lacks)
+ * still returns true, with *s NULL and the first reason in why. Free *s:
+ * dlc_schedule_destroy. */
+bool dlc_cli_schedule(dlc_graph *g, const char *model, const dlc_cli_passes *p,
+                      dlc_schedule **s, char *why, size_t why_size);
 
 /* Compilation, the main command `dlc MODEL -o model.o [options]`
  * (cli/cmd_compile.c). main() calls it when the first argument is neither
@@ -130,24 +138,11 @@ dlc_status dlc_run_compiled_with(const char *model_path, const dlc_graph *g,
                                  const dlc_tensor *inputs, int n_inputs,
                                  dlc_tensor *outputs, dlc_diag *d);
 
-/* Prepares a loaded graph for the compiled engine (cli/cmd_compile.c):
- * runs the pass pipeline p (none at -O0; problems printed to stderr), then,
- * when batch > 0 and g has a symbolic batch that must be fixed (force_fixed,
- * or the optimised graph is not batch-separable), binds it to batch and
- * re-plans memory for those shapes (the passes plan with the batch bound to
- * 1). *fixed says whether it did: compile with fixed_batch then. */
-bool dlc_cli_prepare_compiled(dlc_graph *g, const char *model,
-                              const dlc_cli_passes *p, int64_t batch,
-                              bool force_fixed, bool *fixed, dlc_diag *d);
-
 /* Path of libdlcrt.a for linking compiled models: $DLC_RUNTIME_LIB, else
  * beside the dlc executable, else ../lib relative to it
  * (cli/cmd_compile.c). */
 const char *dlc_cli_runtime_lib(void);
 
-/* Binds the graph's symbolic dims to n and re-infers shapes (--batch N;
- * cli/cmd_compile.c). */
-dlc_status dlc_cli_bind_batch(dlc_graph *g, int64_t n, dlc_diag *d);
 /* v parsed as a positive integer for option; -1 (after a usage message) when
  * it is not one. */
 int64_t dlc_cli_positive(const char *option, const char *v);

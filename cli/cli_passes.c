@@ -45,12 +45,20 @@ int dlc_cli_passes_arg(int argc, char **argv, int *i, dlc_cli_passes *p) {
     p->opt.n_disabled = p->n;
     return 1;
   }
+  r = dlc_cli_option(argc, argv, i, "--schedule", &value);
+  if (r != 0) {
+    if (r < 0)
+      return -1;
+    p->schedule_path = value;
+    return 1;
+  }
   r = dlc_cli_option(argc, argv, i, "--dump-ir", &value);
   if (r != 0) {
     if (r < 0)
       return -1;
     const char *name = strncmp(value, "after=", 6) == 0 ? value + 6 : NULL;
-    if (!name || (strcmp(name, "all") != 0 && !dlc_pass_exists(name))) {
+    if (!name || (strcmp(name, "all") != 0 && strcmp(name, "schedule") != 0 &&
+                  strcmp(name, "plan_memory") != 0 && !dlc_pass_exists(name))) {
       dlc_cli_usage_error("--dump-ir takes after=PASS or after=all, not '%s'",
                           value);
       return -1;
@@ -61,10 +69,21 @@ int dlc_cli_passes_arg(int argc, char **argv, int *i, dlc_cli_passes *p) {
   return 0;
 }
 
-bool dlc_cli_passes_apply(dlc_graph *g, const char *model,
-                          const dlc_cli_passes *p) {
-  if (p->opt.opt_level == 0)
-    return true;
+void dlc_cli_driver_options(const dlc_cli_passes *p, dlc_driver_options *o) {
+  dlc_driver_options_init(o);
+  o->passes = p->opt;
+  o->codegen.opt_level = p->opt.opt_level;
+  o->schedule.override_path = p->schedule_path;
+}
+
+bool dlc_cli_schedule(dlc_graph *g, const char *model,
+                      const dlc_cli_passes *p, dlc_schedule **s,
+                      char *why, size_t why_size) {
+  *s = NULL;
+  why[0] = '\0';
+  dlc_driver_options o;
+  dlc_cli_driver_options(p, &o);
+  o.codegen.fixed_batch = true; /* shown as loaded: batch bound to 1 */
   dlc_diag d;
   dlc_diag_init(&d, model);
   dlc_status st = dlc_passes_run(g, &p->opt, &d);
@@ -72,9 +91,16 @@ bool dlc_cli_passes_apply(dlc_graph *g, const char *model,
     if (dlc_diag_count(&d) == 0)
       dlc_diag_error(&d, "", "the optimisation pipeline failed");
     dlc_diag_print(&d, stderr);
+    dlc_diag_free(&d);
+    return false;
   }
+  o.run_passes = false;
+  bool fixed;
+  if (dlc_driver_schedule(g, &o, s, &fixed, &d) != DLC_OK)
+    snprintf(why, why_size, "%s",
+             d.messages.n ? d.messages.items[0] : "scheduling failed");
   dlc_diag_free(&d);
-  return st == DLC_OK;
+  return true;
 }
 
 static const char PASSES_HELP[] =
@@ -83,7 +109,9 @@ static const char PASSES_HELP[] =
     "Lists the optimisation passes in pipeline order, with the lowest -O\n"
     "level that runs each. Commands that optimise (dlc MODEL -o, run,\n"
     "bench, stats, show) take -O0..-O3, --disable-pass NAME (repeatable),\n"
-    "--dump-ir after=NAME|all and --verify-each.\n";
+    "--dump-ir after=NAME|schedule|all, --verify-each and --schedule FILE\n"
+    "(per-node algorithm and tile overrides, docs/design.md). The schedule\n"
+    "stage follows the passes at every level.\n";
 
 int dlc_cmd_passes(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
@@ -100,6 +128,8 @@ int dlc_cmd_passes(int argc, char **argv) {
   for (int i = 0; i < dlc_passes_count(); i++)
     printf("%-*s  -O%d  %s\n", width, dlc_pass_name(i), dlc_pass_min_level(i),
            dlc_pass_summary(i));
+  printf("then the schedule stage (every level): choose_algorithm, "
+         "choose_tiling, plan_memory (in-place from -O1)\n");
   return DLC_EXIT_OK;
 }
 

@@ -276,34 +276,38 @@ static bool time_interp(const dlc_graph *g, dlc_engine e,
  * *gp receives the graph compiled (free: dlc_graph_destroy). */
 static dlc_compiled *compile_engine(const bench_opts *o, bench_result *r,
                                     int64_t *n, dlc_graph **gp, dlc_diag *d) {
-  dlc_codegen_options opt;
-  dlc_codegen_options_init(&opt);
-  opt.cpu = o->cpu;
-  opt.opt_level = r->opt_level;
-  opt.info = &r->info;
-  opt.runtime_lib = dlc_cli_runtime_lib();
-  if (!opt.runtime_lib) {
+  dlc_cli_passes p = o->passes;
+  p.opt.opt_level = r->opt_level;
+  dlc_driver_options opt;
+  dlc_cli_driver_options(&p, &opt);
+  opt.codegen.cpu = o->cpu;
+  opt.codegen.info = &r->info;
+  opt.codegen.runtime_lib = dlc_cli_runtime_lib();
+  opt.batch = o->batch;
+  if (!opt.codegen.runtime_lib) {
     dlc_diag_error(d, "", "cannot find libdlcrt.a beside the dlc executable "
                    "(set DLC_RUNTIME_LIB)");
     return NULL;
   }
-  dlc_cli_passes p = o->passes;
-  p.opt.opt_level = r->opt_level;
   double t0 = now_ms();
   dlc_graph *g = *gp = dlc_cli_load_shaped(o->model, &o->shapes, true);
+  if (!g)
+    return NULL;
+  dlc_schedule *s = NULL;
   bool fixed = false;
-  if (!g || !dlc_cli_prepare_compiled(g, o->model, &p, o->batch, false,
-                                      &fixed, d))
+  dlc_compiled *m = NULL;
+  if (dlc_driver_schedule(g, &opt, &s, &fixed, d) != DLC_OK)
     return NULL;
   *n = fixed ? 1 : o->batch;
-  opt.fixed_batch = fixed;
-  dlc_compiled *m = NULL;
-  dlc_compiled_create(g, &opt, &m, d);
+  opt.codegen.fixed_batch = fixed;
+  opt.codegen.opt_level = r->opt_level;
+  dlc_compiled_create(g, s, &opt.codegen, &m, d);
   r->compile_ms = now_ms() - t0;
-  dlc_pass_stats st;
-  dlc_passes_stats(g, &st);
+  dlc_plan_stats st;
+  dlc_plan_stats_compute(g, s, &st);
   r->nodes = st.nodes;
-  r->lower_bound_bytes = dlc_plan_lower_bound(g);
+  r->lower_bound_bytes = st.arena_lower_bound_bytes;
+  dlc_schedule_destroy(s);
   if (m)
     snprintf(r->cpu, sizeof r->cpu, "%s", dlc_compiled_model(m)->target_cpu);
   return m;

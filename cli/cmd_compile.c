@@ -42,6 +42,8 @@ static const char help[] =
     "  --no-header        do not write a header\n"
     "  --depfile PATH     also write a Makefile-style dependency file: OUTPUT\n"
     "                     depends on the model and its weight files\n"
+    "  --schedule FILE    per-node algorithm/tile overrides (JSON, see\n"
+    "                     docs/design.md)\n"
     "  --batch N          fix a symbolic batch dim to N (default: it stays\n"
     "                     symbolic: PREFIX_run_batch takes any n >= 1, when\n"
     "                     no operator mixes batch items)\n"
@@ -70,20 +72,6 @@ const char *dlc_cli_runtime_lib(void) {
   return NULL;
 }
 
-/* Binds the leading symbolic dim of every input to n and re-infers the
- * shapes (the graph is then compiled with a fixed batch). Shared with
- * `dlc bench --batch` (cli/cmd_bench.c). */
-dlc_status dlc_cli_bind_batch(dlc_graph *g, int64_t n, dlc_diag *d) {
-  dlc_dim_binding binds[16];
-  int nb = 0;
-  for (size_t i = 0; i < g->inputs.n && nb < 16; i++) {
-    const dlc_value *v = g->inputs.items[i];
-    if (v->type.rank > 0 && v->sym[0])
-      binds[nb++] = (dlc_dim_binding){v->sym[0], n};
-  }
-  return dlc_graph_infer_shapes(g, binds, nb, d);
-}
-
 /* A positive integer option value, or -1 (after a usage message). */
 int64_t dlc_cli_positive(const char *option, const char *v) {
   char *end = NULL;
@@ -102,40 +90,6 @@ typedef struct compile_args {
   dlc_cli_passes passes; /* its opt_level is also o.opt_level */
   dlc_cli_shapes shapes; /* --input-shape, --dim */
 } compile_args;
-
-/* Binds a symbolic batch to n and re-plans memory for the new shapes (the
- * passes plan with the batch bound to 1). */
-static dlc_status fix_batch(dlc_graph *g, int64_t n, dlc_diag *d) {
-  bool planned = g->memory_planned;
-  dlc_status st = dlc_cli_bind_batch(g, n, d);
-  if (st == DLC_OK && planned) {
-    dlc_pass_options quiet = {.opt_level = 2};
-    st = dlc_passes_run_one(g, "plan_memory", &quiet, d);
-  }
-  return st;
-}
-
-static bool has_batch_symbol(const dlc_graph *g) {
-  for (size_t i = 0; i < g->inputs.n; i++)
-    if (g->inputs.items[i]->type.rank > 0 && g->inputs.items[i]->sym[0])
-      return true;
-  return false;
-}
-
-bool dlc_cli_prepare_compiled(dlc_graph *g, const char *model,
-                              const dlc_cli_passes *p, int64_t batch,
-                              bool force_fixed, bool *fixed, dlc_diag *d) {
-  *fixed = false;
-  if (!dlc_cli_passes_apply(g, model, p))
-    return false;
-  if (batch <= 0 || !has_batch_symbol(g))
-    return true;
-  dlc_diag quiet;
-  dlc_diag_init(&quiet, "");
-  *fixed = force_fixed || !dlc_codegen_batch_separable(g, &quiet);
-  dlc_diag_free(&quiet);
-  return !*fixed || fix_batch(g, batch, d) == DLC_OK;
-}
 
 /* Flags without a value; 1 matched, 0 not one of them, -1 usage error. */
 static int parse_flag(const char *arg, compile_args *a) {
@@ -283,28 +237,26 @@ static void choose_linker(compile_args *a, char *linker, size_t size) {
   }
 }
 
-/* Loads, optimises (a->passes), fixes the batch if asked and compiles. */
+/* Loads and compiles through the driver: passes, batch, schedule, code. */
 static int compile_model(compile_args *a) {
   dlc_graph *g = dlc_cli_load_shaped(a->model, &a->shapes, true);
   if (!g)
     return DLC_EXIT_BAD_INPUT;
   char *hdr = header_path(a);
   a->o.header_path = hdr;
+  dlc_driver_options o;
+  dlc_cli_driver_options(&a->passes, &o);
+  o.codegen = a->o;
+  o.batch = a->batch ? dlc_cli_positive("--batch", a->batch) : 0;
+  o.force_fixed_batch = true;
   dlc_diag d;
   dlc_diag_init(&d, a->model);
   /* The object records which file it was built from (docs/abi.md). */
   char sha[65] = "";
   if (!dlc_sha256_file(a->model, sha))
     sha[0] = '\0';
-  a->o.model_sha256 = sha;
-  int64_t batch = a->batch ? dlc_cli_positive("--batch", a->batch) : 0;
-  bool fixed = false;
-  dlc_status st = DLC_ERR_INVALID;
-  if (dlc_cli_prepare_compiled(g, a->model, &a->passes, batch, true, &fixed,
-                               &d)) {
-    a->o.fixed_batch = fixed;
-    st = dlc_codegen_compile(g, &a->o, &d);
-  }
+  o.codegen.model_sha256 = sha;
+  dlc_status st = dlc_driver_compile(g, &o, NULL, &d);
   if (st == DLC_OK && a->depfile &&
       !write_depfile(a->depfile, a->o.output_path, g, &d))
     st = DLC_ERR_IO;
@@ -337,33 +289,21 @@ static int64_t given_batch(const dlc_graph *g, const dlc_tensor *inputs) {
   return 1;
 }
 
-/* Compiles the prepared graph g and runs it on the inputs. */
-static dlc_status compile_and_run(const dlc_graph *g, bool fixed,
-                                  const dlc_tensor *inputs, int n_inputs,
-                                  dlc_tensor *outputs, dlc_diag *d) {
-  dlc_codegen_options o;
-  dlc_codegen_options_init(&o);
-  o.cpu = "native";
-  o.fixed_batch = fixed;
-  o.runtime_lib = dlc_cli_runtime_lib();
-  if (!o.runtime_lib) {
-    dlc_diag_error(d, "", "cannot find libdlcrt.a beside the dlc executable "
-                   "(set DLC_RUNTIME_LIB)");
-    return DLC_ERR_IO;
-  }
-  dlc_compiled *m = NULL;
-  dlc_status st = dlc_compiled_create(g, &o, &m, d);
-  if (st != DLC_OK)
-    return st;
-  st = dlc_compiled_run(m, inputs, n_inputs, outputs, d);
-  dlc_compiled_destroy(m);
-  return st;
-}
-
 dlc_status dlc_run_compiled_with(const char *model_path, const dlc_graph *g,
                                  const dlc_cli_passes *p,
                                  const dlc_tensor *inputs, int n_inputs,
                                  dlc_tensor *outputs, dlc_diag *d) {
+  dlc_driver_options o;
+  dlc_cli_driver_options(p, &o);
+  o.codegen.cpu = "native";
+  o.codegen.runtime_lib = dlc_cli_runtime_lib();
+  /* A symbolic batch that cannot be a loop is compiled for the size given. */
+  o.batch = given_batch(g, inputs);
+  if (!o.codegen.runtime_lib) {
+    dlc_diag_error(d, "", "cannot find libdlcrt.a beside the dlc executable "
+                   "(set DLC_RUNTIME_LIB)");
+    return DLC_ERR_IO;
+  }
   /* The passes rewrite the graph; `dlc run` keeps its own (unoptimised) one
    * for --check, so the compiled engine works on a fresh copy. */
   dlc_graph *copy = dlc_cli_load_model(model_path);
@@ -375,18 +315,14 @@ dlc_status dlc_run_compiled_with(const char *model_path, const dlc_graph *g,
    * compiled code is specialised to them), never 1. */
   dlc_cli_shapes sizes = {0};
   dlc_cli_shapes_from_inputs(copy, inputs, &sizes);
-  dlc_status bound = dlc_cli_shapes_apply(copy, &sizes, true, d);
+  dlc_status st = dlc_cli_shapes_apply(copy, &sizes, true, d);
   dlc_cli_shapes_free(&sizes);
-  if (bound != DLC_OK) {
-    dlc_graph_destroy(copy);
-    return bound;
-  }
-  /* A symbolic batch that cannot be a loop is compiled for the size given. */
-  bool fixed = false;
-  dlc_status st = DLC_ERR_INVALID;
-  if (dlc_cli_prepare_compiled(copy, model_path, p, given_batch(g, inputs),
-                               false, &fixed, d))
-    st = compile_and_run(copy, fixed, inputs, n_inputs, outputs, d);
+  dlc_compiled *m = NULL;
+  if (st == DLC_OK)
+    st = dlc_driver_load(copy, &o, &m, d);
+  if (st == DLC_OK)
+    st = dlc_compiled_run(m, inputs, n_inputs, outputs, d);
+  dlc_compiled_destroy(m);
   dlc_graph_destroy(copy);
   return st;
 }

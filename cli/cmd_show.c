@@ -14,7 +14,9 @@ static const char SHOW_HELP[] =
     "order with their attributes and inferred output types, outputs). With\n"
     "-O1/-O2 the graph is printed after the optimisation passes (default\n"
     "-O0: as loaded); fused nodes show their epilogue and the ops folded\n"
-    "into them, planned values their arena offset (@bytes).\n"
+    "into them, planned values their arena offset (@bytes); then each\n"
+    "node's schedule: algorithm, tile, parameters, scratch and why.\n"
+    "  --schedule FILE   per-node overrides (see dlc passes --help)\n"
     DLC_CLI_SHAPES_HELP;
 
 int dlc_cmd_show(int argc, char **argv) {
@@ -32,10 +34,17 @@ int dlc_cmd_show(int argc, char **argv) {
   dlc_graph *g = dlc_cli_load_shaped(model, &shapes, true);
   dlc_cli_shapes_free(&shapes);
   rc = DLC_EXIT_BAD_INPUT;
-  if (g && dlc_cli_passes_apply(g, model, &passes)) {
+  dlc_schedule *s = NULL;
+  char why[512];
+  if (g && dlc_cli_schedule(g, model, &passes, &s, why, sizeof why)) {
     dlc_graph_print(g, stdout);
+    if (s)
+      dlc_schedule_print(s, stdout);
+    else
+      printf("; no schedule: %s\n", why);
     rc = DLC_EXIT_OK;
   }
+  dlc_schedule_destroy(s);
   dlc_graph_destroy(g);
   dlc_cli_passes_free(&passes);
   return rc;

@@ -152,9 +152,9 @@ static void table_print_row(stats_row row, const int *width) {
 }
 
 /* Memory figures of the (possibly optimised) graph. */
-static void print_memory_summary(const dlc_graph *g) {
-  dlc_pass_stats ps;
-  dlc_passes_stats(g, &ps);
+static void print_memory_summary(const dlc_graph *g, const dlc_schedule *s) {
+  dlc_plan_stats ps;
+  dlc_plan_stats_compute(g, s, &ps);
   char a[48], lb[48], nv[48], w[48];
   if (ps.arena_bytes >= 0)
     printf("memory: arena %s (lower bound %s, one buffer per tensor %s), "
@@ -164,13 +164,14 @@ static void print_memory_summary(const dlc_graph *g) {
            fmt_bytes(ps.naive_bytes, nv, sizeof nv),
            fmt_bytes(ps.weights_bytes, w, sizeof w));
   else
-    printf("memory: not planned (use -O1 or -O2); one buffer per tensor %s, "
+    printf("memory: not planned (no schedule); one buffer per tensor %s, "
            "weights %s\n",
            fmt_bytes(ps.naive_bytes, nv, sizeof nv),
            fmt_bytes(ps.weights_bytes, w, sizeof w));
 }
 
 static void stats_print_table(const char *model, const dlc_graph *g,
+                              const dlc_schedule *s,
                               const dlc_graph_stats *st) {
   stats_row *rows = calloc((size_t)st->n_nodes + 1, sizeof *rows);
   DLC_ASSERT(rows != NULL);
@@ -201,7 +202,7 @@ static void stats_print_table(const char *model, const dlc_graph *g,
          fmt_units(st->total_macs, " ", macs_u, sizeof macs_u),
          fmt_int(st->total_activation_bytes, bytes, sizeof bytes),
          fmt_bytes(st->total_activation_bytes, bytes_u, sizeof bytes_u));
-  print_memory_summary(g);
+  print_memory_summary(g, s);
 }
 
 /* ----------------------------------------------------------------- JSON */
@@ -213,7 +214,29 @@ static cJSON *json_int_array(const int64_t *v, int n) {
   return arr;
 }
 
-static cJSON *json_node(const dlc_node_stats *s) {
+/* The node's schedule record: algorithm (or why it runs none), tile,
+ * parameters, scratch and the reason. */
+static cJSON *json_schedule(const dlc_node_sched *r) {
+  cJSON *o = cJSON_CreateObject();
+  char line[512];
+  cJSON_AddStringToObject(o, "algorithm", r->kind == DLC_SCHED_KERNEL
+                                              ? dlc_algo_name(r->algo)
+                                              : "none");
+  if (dlc_algo_traits(r->algo) & DLC_AT_TILE) {
+    cJSON_AddNumberToObject(o, "mr", r->p.tile.mr);
+    cJSON_AddNumberToObject(o, "nv", r->p.tile.nv);
+    cJSON_AddNumberToObject(o, "kc", (double)r->p.tile.kc);
+  }
+  if (r->algo == DLC_ALGO_CONV_IM2COL)
+    cJSON_AddNumberToObject(o, "rows", (double)r->p.rows);
+  cJSON_AddNumberToObject(o, "scratch_bytes", (double)r->scratch);
+  cJSON_AddNumberToObject(o, "scratch_offset", (double)r->scratch_offset);
+  cJSON_AddStringToObject(o, "why", r->why);
+  cJSON_AddStringToObject(o, "line", dlc_schedule_format(r, line, sizeof line));
+  return o;
+}
+
+static cJSON *json_node(const dlc_node_stats *s, const dlc_schedule *sc) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "name", s->node->name);
   cJSON_AddStringToObject(o, "op", dlc_op_name(s->node->op));
@@ -237,23 +260,27 @@ static cJSON *json_node(const dlc_node_stats *s) {
   cJSON *fused = cJSON_AddArrayToObject(o, "fused");
   for (int i = 0; e && i < e->n_fused && i < 8; i++)
     cJSON_AddItemToArray(fused, cJSON_CreateString(e->fused[i]));
+  cJSON_AddItemToObject(o, "schedule",
+                        sc ? json_schedule(dlc_schedule_node(sc, s->node))
+                           : cJSON_CreateNull());
   return o;
 }
 
 static void stats_print_json(const char *model, const dlc_graph *g,
+                             const dlc_schedule *sc,
                              const dlc_graph_stats *st, int opt_level) {
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "model", g->name ? g->name : model);
   cJSON *nodes = cJSON_AddArrayToObject(root, "nodes");
   for (int i = 0; i < st->n_nodes; i++)
-    cJSON_AddItemToArray(nodes, json_node(&st->nodes[i]));
+    cJSON_AddItemToArray(nodes, json_node(&st->nodes[i], sc));
   cJSON_AddNumberToObject(root, "total_params", (double)st->total_params);
   cJSON_AddNumberToObject(root, "total_macs", (double)st->total_macs);
   cJSON_AddNumberToObject(root, "total_activation_bytes",
                           (double)st->total_activation_bytes);
   cJSON_AddNumberToObject(root, "opt_level", opt_level);
-  dlc_pass_stats ps;
-  dlc_passes_stats(g, &ps);
+  dlc_plan_stats ps;
+  dlc_plan_stats_compute(g, sc, &ps);
   cJSON_AddNumberToObject(root, "arena_bytes", (double)ps.arena_bytes);
   cJSON_AddNumberToObject(root, "arena_lower_bound_bytes",
                           (double)ps.arena_lower_bound_bytes);
@@ -277,7 +304,9 @@ int dlc_cmd_stats(int argc, char **argv) {
       argc, argv, STATS_HELP, "--json", &json, &model, &passes, &shapes, &rc);
   dlc_graph *g = parsed ? dlc_cli_load_shaped(model, &shapes, true) : NULL;
   dlc_cli_shapes_free(&shapes);
-  if (g && !dlc_cli_passes_apply(g, model, &passes)) {
+  dlc_schedule *sc = NULL;
+  char why[512];
+  if (g && !dlc_cli_schedule(g, model, &passes, &sc, why, sizeof why)) {
     dlc_graph_destroy(g);
     g = NULL;
   }
@@ -290,10 +319,11 @@ int dlc_cmd_stats(int argc, char **argv) {
   dlc_graph_stats st;
   dlc_stats_compute(g, &st);
   if (json)
-    stats_print_json(model, g, &st, level);
+    stats_print_json(model, g, sc, &st, level);
   else
-    stats_print_table(model, g, &st);
+    stats_print_table(model, g, sc, &st);
   dlc_stats_free(&st);
+  dlc_schedule_destroy(sc);
   dlc_graph_destroy(g);
   return DLC_EXIT_OK;
 }

@@ -1,13 +1,17 @@
 /* cg.h — private to codegen/: the state shared by the backend's stages.
  *
- * Stages, one file each: cg_target.c (triple, CPU, features -> target
- * machine, vector width, CPU mask), cg_memory.c (where every value lives at
- * run time: caller buffers, constants, workspace offsets by liveness),
- * cg_module.c (the driver: kernels, entry points, descriptor, verify,
- * optimise, emit), cg_ir.c (IR helpers: loops, loads, vectors),
- * cg_header.c (model.h), cg_link.c (shared objects), and one file per kernel
- * family (cg_elementwise.c, cg_conv.c, cg_gemm.c, cg_pool.c, cg_norm.c,
- * cg_shape.c) behind the selection point cg_select.c.
+ * Codegen decides nothing: the schedule (schedule/schedule.h) says which
+ * algorithm runs each node, with which tile, parameters and scratch, and
+ * the memory plan says where every value lives. Files: cg_target.c (the
+ * target machine from the schedule's target description), cg_memory.c
+ * (pointers from the plan: caller buffers, constants, workspace offsets),
+ * cg_module.c (the driver: body, entry points, descriptor, verify,
+ * optimise, emit), cg_body.c (the model body: one call per node, kernels
+ * shared by identity), cg_emitters.c (the map from algorithm to emitter),
+ * cg_ir.c (IR-building helpers: loops, loads, vectors), cg_header.c
+ * (model.h), cg_link.c (shared objects), cg_inprocess.c (the in-process
+ * loader), and one file per kernel family (cg_elementwise.c, cg_conv.c,
+ * cg_gemm.c, cg_pool.c, cg_norm.c, cg_shape.c, ...).
  */
 #ifndef DLC_CG_H
 #define DLC_CG_H
@@ -17,22 +21,23 @@
 #include <llvm-c/TargetMachine.h>
 
 #include "codegen/codegen.h"
+#include "schedule/schedule.h"
 
 /* ------------------------------------------------------------------ target */
 
 typedef struct cg_target {
   LLVMTargetMachineRef tm;
-  char triple[128];
-  char cpu[64];
-  char *features;    /* malloc'd LLVM feature string */
+  const dlc_target_desc *desc; /* the schedule's: everything else is a copy */
+  const char *triple, *cpu;
   uint64_t cpu_mask; /* DLCRT_CPU_* bits the code may use */
   int vl;            /* floats per vector register: 4, 8 or 16 */
   bool x86;
   bool aarch64;
 } cg_target;
 
-/* Creates the target machine for the options' triple/cpu/features/-O. */
-bool cg_target_init(cg_target *t, const dlc_codegen_options *o, dlc_diag *d);
+/* Creates the target machine for desc at LLVM level opt_level. */
+bool cg_target_init(cg_target *t, const dlc_target_desc *desc, int opt_level,
+                    dlc_diag *d);
 void cg_target_free(cg_target *t);
 
 /* ------------------------------------------------------- memory planning */
@@ -54,20 +59,12 @@ typedef struct cg_place {
 typedef struct cg_plan {
   cg_place *place;        /* by value id; aliases carry their root's place */
   int *root;              /* by value id: the value whose storage it uses */
-  int64_t *scratch;       /* by node id: workspace offset of its scratch */
-  int64_t workspace_size; /* bytes, multiple of the alignment */
-  int64_t align;          /* 64 */
+  int64_t workspace_size; /* bytes, multiple of DLC_PLAN_ALIGN */
 } cg_plan;
 
 struct cg_ctx;
 bool cg_plan_build(struct cg_ctx *c, cg_plan *p);
 void cg_plan_free(cg_plan *p);
-/* True when the node needs no kernel: its outputs are constants computed at
- * compile time, or it only renames its input (alias). */
-bool cg_node_is_folded(const dlc_node *n);
-bool cg_node_is_alias(const struct cg_ctx *c, const dlc_node *n);
-/* A value whose bytes are known at compile time. */
-bool cg_value_is_const(const dlc_value *v);
 
 /* -------------------------------------------------------- kernel emission */
 
@@ -77,6 +74,7 @@ bool cg_value_is_const(const dlc_value *v);
 typedef struct cg_fn {
   struct cg_ctx *c;
   const dlc_node *node;
+  const dlc_node_sched *s; /* the node's schedule record */
   LLVMValueRef fn;
   LLVMBuilderRef b;
   LLVMBasicBlockRef entry; /* allocas go here */
@@ -95,36 +93,27 @@ typedef struct cg_blob {
 
 /* What a kernel call needs, filled by an emitter's prepare step. */
 typedef struct cg_call {
-  /* Bytes appended to the kernel's identity beyond op, shapes, attributes
-   * and compile-time inputs (e.g. a layout choice). */
-  char key_extra[64];
   int n_extra;
   cg_blob extra[8];
   void *owned[8]; /* freed after the call is emitted */
   int n_owned;
 } cg_call;
 
-/* One kernel family: prepare (optional) and emit. ct_inputs: bit i set when
- * the kernel body reads input i's data at compile time (it is then part of
- * the kernel identity and not passed at run time). prep_inputs: inputs only
- * the prepare step reads (to make blobs): not passed, not in the identity.
- * Both must be constants. */
+/* One algorithm's emitter: prepare (optional: blobs such as packed
+ * weights, from the node's record) and emit. ct_inputs: bit i set when the
+ * kernel body reads input i's data at compile time (it is then part of the
+ * kernel identity and not passed at run time). prep_inputs: inputs only the
+ * prepare step reads: not passed, not in the identity. Their union is the
+ * algorithm's CONST_INPUTS column (algorithms.def; checked by a test). */
 typedef struct cg_emitter {
-  const char *kind;
   unsigned ct_inputs;
   unsigned prep_inputs;
   bool (*prepare)(struct cg_ctx *c, const dlc_node *n, cg_call *call);
   bool (*emit)(cg_fn *f);
-  int64_t (*scratch)(const dlc_node *n); /* bytes; NULL: none */
 } cg_emitter;
 
-/* The selection point: the emitter for a node, or NULL when the operator (or
- * this use of it) is not supported; *why says what is missing. */
-const cg_emitter *cg_select(const dlc_node *n, const char *conv_kind,
-                            const char **why);
-/* Whether conv_kind (the codegen option) names a kernel kind. */
-bool cg_conv_kind_valid(const char *conv_kind);
-int64_t cg_node_scratch(const dlc_node *n, const char *conv_kind);
+/* The emitter of algorithm a (cg_emitters.c: one per algorithms.def row). */
+const cg_emitter *cg_emitter_for(dlc_algo a);
 
 /* Emitters per family (cg_elementwise.c, ...). */
 extern const cg_emitter cg_emit_unary, cg_emit_binary, cg_emit_clip,
@@ -149,6 +138,7 @@ typedef struct cg_ctx {
   const dlc_codegen_options *opt;
   dlc_diag *d;
   cg_target *t;
+  const dlc_schedule *sched;
   const char *prefix;
   LLVMContextRef llc;
   LLVMModuleRef mod;
@@ -182,7 +172,7 @@ LLVMValueRef cg_value_ptr(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
                           const dlc_value *v);
 /* Emits the call of node n's kernel (building the kernel if new). */
 bool cg_emit_node(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
-                  const dlc_node *n, const cg_emitter *e);
+                  const dlc_node *n);
 void cg_kernels_free(cg_ctx *c);
 
 /* cg_entry.c: the exported PREFIX_run, PREFIX_run_batch,
@@ -200,13 +190,8 @@ int64_t cg_abi_numel(const cg_ctx *c, const dlc_value *v);
 LLVMValueRef cg_const_blob(cg_ctx *c, const void *data, size_t size,
                            const char *hint);
 
-/* Sliding-window geometry of Conv and the pools, as 2-D (1-D is H = 1):
- * pads after auto_pad is resolved. False for 3 or more spatial dims. */
-typedef struct cg_geom {
-  int64_t in[2], out[2], k[2], s[2], d[2], pb[2], pe[2];
-} cg_geom;
-bool cg_geom_get(const dlc_node *n, const dlc_tensor *x, const dlc_tensor *y,
-                 const int64_t *kernel, cg_geom *g);
+/* The schedule record of node n. */
+const dlc_node_sched *cg_sched(const cg_ctx *c, const dlc_node *n);
 
 /* ----------------------------------------------------------- IR helpers */
 
@@ -301,10 +286,8 @@ bool cg_link_shared(const char *linker, const char *obj, const char *out,
                     const char *runtime_lib, bool need_libm, dlc_diag *d);
 
 
-/* ==================================================================
- * Register-blocked kernels (cg_microkernel.c, cg_pack.c, cg_epilogue.c,
- * cg_depthwise.c; owner: the kernels helper). Appended block.
- * ================================================================== */
+/* ------------------------------------------- register-blocked kernels
+ * (cg_microkernel.c, cg_pack.c, cg_epilogue.c, cg_depthwise.c) */
 
 /* Partial vectors: loads/stores of the first `valid` lanes of ty at
  * base[idx] (masked intrinsics; plain ones when valid covers ty). */
@@ -327,8 +310,6 @@ typedef struct cg_epi {
   int slope_axis[2];     /* -1 scalar, -2 same shape as the output, else axis */
   int row_axis, lane_axis;
 } cg_epi;
-/* Why n's epilogue cannot be compiled by a kernel with these axes, or NULL. */
-const char *cg_epi_unsupported(const dlc_node *n, int row_axis, int lane_axis);
 void cg_epi_init(cg_fn *f, cg_epi *ep, int row_axis, int lane_axis);
 /* v: `valid` lanes of the output starting at flat element offset yoff, at
  * index row along row_axis and (first lane) lane along lane_axis. */
@@ -336,13 +317,8 @@ LLVMValueRef cg_epi_apply(cg_fn *f, const cg_epi *ep, LLVMValueRef v,
                           LLVMValueRef yoff, LLVMValueRef row,
                           LLVMValueRef lane, int valid);
 /* GEMM on the micro-kernel: Y[m][n] (+)= sum_k A[m][k] B[k][n], an MR x
- * (NV vectors) block of Y in registers, A broadcast, B loaded as vectors. */
-typedef struct cg_gemm_plan {
-  int mr, nv;  /* register block: mr rows x nv vectors */
-  int64_t kc;  /* K block (cache blocking); kc == k: none */
-} cg_gemm_plan;
-void cg_gemm_plan_choose(const cg_target *t, int64_t m, int64_t n, int64_t k,
-                         cg_gemm_plan *p);
+ * (NV vectors) block of Y in registers (the schedule's dlc_tile), A
+ * broadcast, B loaded as vectors. */
 
 /* A operand: packed panels [ceil(M/mr)][K][mr] (cg_pack_a) or strided
  * A[m*s0 + k*s1]. B operand: packed panels [ceil(N/nc)][K][nc] (cg_pack_b,
@@ -366,7 +342,7 @@ typedef struct cg_gemm {
   int64_t ldy; /* Y[m*ldy + n] */
   cg_gemm_post_fn post; /* NULL: store as is */
   const void *ud;
-  cg_gemm_plan plan;
+  dlc_tile plan;
 } cg_gemm;
 void cg_gemm_emit(cg_fn *f, const cg_gemm *g);
 
@@ -378,22 +354,12 @@ float *cg_pack_b(const float *b, int64_t k, int64_t n, int64_t sk, int64_t sn,
 int64_t cg_pack_a_floats(int64_t m, int64_t k, int mr);
 int64_t cg_pack_b_floats(int64_t k, int64_t n, int nc);
 
-/* Kernel kinds of this block (cg_select.c chooses). */
 extern const cg_emitter cg_emit_conv_pointwise, cg_emit_conv_im2col,
     cg_emit_conv_depthwise, cg_emit_gemm_mk, cg_emit_gemm_mk_packed,
     cg_emit_matmul_mk, cg_emit_matmul_mk_packed;
-/* Output axes a Gemm/MatMul kernel's rows and lanes run along (for
- * cg_epi_unsupported); -1 when there is none. */
-void cg_gemm_epi_axes(const dlc_node *n, int *row_axis, int *lane_axis);
-/* The Conv kind cg_select picks for n ("direct", "pointwise", "im2col",
- * "depthwise"); DLC_CG_KIND=direct in the environment forces the old
- * kernels (for side-by-side benchmarks). */
-const cg_emitter *cg_select_conv(const dlc_node *n, const char *conv_kind);
 
-/* ==================================================================
- * ONNX extra and dlc-domain operators (cg_extra.c, cg_dlcops.c; owner:
- * the ops helper). Appended block.
- * ================================================================== */
+/* ------------------------------- typed element-wise and dlc-domain ops
+ * (cg_extra.c, cg_dlcops.c) */
 
 /* cg_emit_map reads each operand and writes the output with the element
  * type of its tensor's dtype (float32; int64, int32; int8 and uint8/bool as
@@ -410,10 +376,6 @@ LLVMTypeRef cg_like(LLVMTypeRef elem, LLVMTypeRef shape);
  * stride tables walk as one; returns the new rank (0: one element). */
 int cg_collapse(int rank, int64_t *dims, int n_ops,
                 int64_t st[][DLC_MAX_RANK]);
-
-/* Why a node of ops_extra.def or ops_dlc.def computed at run time cannot be
- * compiled (a dtype or arity its kernel does not handle), or NULL. */
-const char *cg_extra_unsupported(const dlc_node *n);
 
 extern const cg_emitter cg_emit_extra_unary, cg_emit_compare, cg_emit_where,
     cg_emit_min_max, cg_emit_cast, cg_emit_expand, cg_emit_constant_of_shape,

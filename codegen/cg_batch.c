@@ -97,7 +97,7 @@ static bool infer2(batch_walk *w, const dlc_node *n) {
     tout[i] = (dlc_tensor){0};
   if (!dlc_op_get_info(n->op)->infer(&c) || c.errors)
     return false;
-  if (cg_node_is_folded(n) && !eval_const(w, &c))
+  if (dlc_node_is_folded(n) && !eval_const(w, &c))
     return false;
   for (int i = 0; i < n->n_outputs; i++)
     if (n->outputs[i])
@@ -171,7 +171,7 @@ static void check_node(batch_walk *w, const dlc_node *n) {
     refuse(w, n, "%sshape inference fails at batch 2", "");
     return;
   }
-  bool folded = cg_node_is_folded(n), dep_in = false;
+  bool folded = dlc_node_is_folded(n), dep_in = false;
   for (int i = 0; i < n->n_inputs; i++) {
     const dlc_value *v = n->inputs[i];
     if (!v)

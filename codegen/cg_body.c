@@ -69,9 +69,15 @@ static void put_epilogue(bytes *k, const dlc_epilogue *e) {
   put(k, &e->n_extra_inputs, sizeof e->n_extra_inputs);
 }
 
-static void make_key(const cg_emitter *e, const dlc_node *n,
+/* The identity: the schedule's decision (algorithm, kernel parameters,
+ * scratch), then everything of the node the kernel body depends on. */
+static void make_key(const cg_emitter *e, const dlc_node_sched *r,
                      const cg_call *call, bool may_alias, bytes *k) {
-  put(k, e->kind, strlen(e->kind) + 1);
+  const dlc_node *n = r->node;
+  bool scratch = r->scratch > 0;
+  put(k, &r->algo, sizeof r->algo);
+  put(k, &r->p, sizeof r->p);
+  put(k, &scratch, sizeof scratch);
   put(k, &n->op, sizeof n->op);
   put(k, &may_alias, sizeof may_alias);
   put_epilogue(k, n->epilogue);
@@ -91,7 +97,6 @@ static void make_key(const cg_emitter *e, const dlc_node *n,
   }
   for (int i = 0; i < n->n_attrs; i++)
     put_attr(k, &n->attrs[i]);
-  put(k, call->key_extra, sizeof call->key_extra);
   put(k, &call->n_extra, sizeof call->n_extra);
 }
 
@@ -100,14 +105,15 @@ static bool runtime_input(const cg_emitter *e, const dlc_node *n, int i) {
          !(i < 16 && ((e->ct_inputs | e->prep_inputs) >> i & 1));
 }
 
-static int count_args(const cg_emitter *e, const dlc_node *n,
+static int count_args(const cg_emitter *e, const dlc_node_sched *r,
                       const cg_call *call) {
+  const dlc_node *n = r->node;
   int a = 0;
   for (int i = 0; i < n->n_inputs; i++)
     a += runtime_input(e, n, i);
   for (int i = 0; i < n->n_outputs; i++)
     a += n->outputs[i] != NULL;
-  return a + call->n_extra + (e->scratch && e->scratch(n) > 0);
+  return a + call->n_extra + (r->scratch > 0);
 }
 
 /* Whether the storage of a and b overlaps (same caller buffer, same
@@ -162,8 +168,9 @@ static void set_kernel_attrs(cg_ctx *c, LLVMValueRef fn, int n_args,
 
 /* Creates the kernel function and emits its body with emitter e. */
 static LLVMValueRef build_kernel(cg_ctx *c, const cg_emitter *e,
-                                 const dlc_node *n, const cg_call *call,
+                                 const dlc_node_sched *r, const cg_call *call,
                                  int n_args, bool may_alias) {
+  const dlc_node *n = r->node;
   LLVMTypeRef params[64];
   DLC_ASSERT(n_args <= 64);
   for (int i = 0; i < n_args; i++)
@@ -175,7 +182,7 @@ static LLVMValueRef build_kernel(cg_ctx *c, const cg_emitter *e,
       c->mod, name, LLVMFunctionType(c->void_t, params, (unsigned)n_args, 0));
   LLVMSetLinkage(fn, LLVMInternalLinkage);
   set_kernel_attrs(c, fn, n_args, may_alias);
-  cg_fn f = {.c = c, .node = n, .fn = fn};
+  cg_fn f = {.c = c, .node = n, .s = r, .fn = fn};
   f.b = LLVMCreateBuilderInContext(c->llc);
   f.entry = LLVMAppendBasicBlockInContext(c->llc, fn, "entry");
   LLVMPositionBuilderAtEnd(f.b, f.entry);
@@ -200,11 +207,11 @@ static LLVMValueRef build_kernel(cg_ctx *c, const cg_emitter *e,
 }
 
 static LLVMValueRef find_or_build(cg_ctx *c, const cg_emitter *e,
-                                  const dlc_node *n, const cg_call *call,
+                                  const dlc_node_sched *r, const cg_call *call,
                                   int n_args) {
-  bool may_alias = args_may_alias(c, e, n);
+  bool may_alias = args_may_alias(c, e, r->node);
   bytes key = {0};
-  make_key(e, n, call, may_alias, &key);
+  make_key(e, r, call, may_alias, &key);
   for (size_t i = 0; i < c->kernels.n; i++) {
     cg_kernel_entry *k = &c->kernels.items[i];
     if (k->key_len == key.n && memcmp(k->key, key.items, key.n) == 0) {
@@ -212,7 +219,7 @@ static LLVMValueRef find_or_build(cg_ctx *c, const cg_emitter *e,
       return k->fn;
     }
   }
-  LLVMValueRef fn = build_kernel(c, e, n, call, n_args, may_alias);
+  LLVMValueRef fn = build_kernel(c, e, r, call, n_args, may_alias);
   if (!fn) {
     dlc_vec_free(&key);
     return NULL;
@@ -267,13 +274,19 @@ LLVMValueRef cg_value_ptr(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
   }
 }
 
-/* Emits the call for node n (selected emitter e) at b's position. */
+/* Emits the call for node n (its record's algorithm) at b's position. */
 bool cg_emit_node(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
-                  const dlc_node *n, const cg_emitter *e) {
+                  const dlc_node *n) {
+  const dlc_node_sched *r = cg_sched(c, n);
+  const cg_emitter *e = cg_emitter_for(r->algo);
   cg_call call = {0};
   bool ok = !e->prepare || e->prepare(c, n, &call);
-  int n_args = count_args(e, n, &call);
-  LLVMValueRef fn = ok ? find_or_build(c, e, n, &call, n_args) : NULL;
+  if (!ok)
+    dlc_diag_error(c->d, "", "node '%s' (%s): %s could not prepare its "
+                   "kernel", n->name, dlc_op_name(n->op),
+                   dlc_algo_name(r->algo));
+  int n_args = count_args(e, r, &call);
+  LLVMValueRef fn = ok ? find_or_build(c, e, r, &call, n_args) : NULL;
   if (fn) {
     LLVMValueRef args[64];
     int a = 0;
@@ -287,8 +300,9 @@ bool cg_emit_node(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
       args[a++] = cg_const_blob(c, call.extra[i].data, call.extra[i].size,
                                 n->name);
     if (a < n_args) {
-      LLVMValueRef off = LLVMConstInt(
-          c->i64, (unsigned long long)c->plan.scratch[n->id], 0);
+      DLC_ASSERT(r->scratch_offset >= 0);
+      LLVMValueRef off =
+          LLVMConstInt(c->i64, (unsigned long long)r->scratch_offset, 0);
       args[a++] = LLVMBuildInBoundsGEP2(b, c->i8, body->ws, &off, 1, "");
     }
     LLVMBuildCall2(b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)a, "");

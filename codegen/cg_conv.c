@@ -1,9 +1,8 @@
-/* cg_conv.c — convolution kernels, and the sliding-window geometry that the
- * pools share.
+/* cg_conv.c — convolution kernels.
  *
  * Conv: X (N, Cin, H, W) * W (Cout, Cin/g, kh, kw) + B -> Y (N, Cout, Ho,
- * Wo), 1-D convolutions seen as H = 1. Kinds (cg_select_conv picks one by
- * shape; the kind and the register plan are in the kernel's key_extra):
+ * Wo), 1-D convolutions seen as H = 1. Algorithms (the schedule chooses one
+ * by shape and records its window, plane, rows and register tile):
  *   pointwise  1x1, stride 1, no padding: per image and group a GEMM
  *              straight on NCHW data, Y[Cout_g, HW] = W[Cout_g, Cin_g] x
  *              X[Cin_g, HW], weights packed at compile time as the
@@ -15,7 +14,7 @@
  *              fed to the same GEMM;
  *   depthwise  cg_depthwise.c;
  *   direct     the first baseline: vectorised along output width, no
- *              register blocking (kept for comparison: codegen option conv_kind = "direct").
+ *              register blocking (kept for comparison: conv_kind "direct").
  * Every kind applies bias and the fused epilogue before the store. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,91 +22,34 @@
 
 #include "codegen/cg.h"
 
-static void axis_ints(const dlc_node *n, const char *name, int ns, int64_t dflt,
-                      int64_t *dst, int per_axis) {
-  const int64_t *v = NULL;
-  int cnt = dlc_node_get_ints(n, name, &v);
-  for (int i = 0; i < per_axis * ns; i++)
-    dst[i] = cnt == per_axis * ns ? v[i] : dflt;
-}
-
-bool cg_geom_get(const dlc_node *n, const dlc_tensor *x, const dlc_tensor *y,
-                 const int64_t *kernel, cg_geom *g) {
-  int ns = x->rank - 2;
-  if (ns < 1 || ns > 2)
-    return false;
-  int64_t s[2], d[2], pads[4];
-  axis_ints(n, "strides", ns, 1, s, 1);
-  axis_ints(n, "dilations", ns, 1, d, 1);
-  axis_ints(n, "pads", ns, 0, pads, 2);
-  const char *ap = dlc_node_get_string(n, "auto_pad");
-  int off = 2 - ns; /* 1-D lives in axis 1 of the 2-D view */
-  for (int a = 0; a < 2; a++) {
-    int i = a - off;
-    bool real = i >= 0;
-    g->in[a] = real ? x->dims[2 + i] : 1;
-    g->out[a] = real ? y->dims[2 + i] : 1;
-    g->k[a] = real ? kernel[i] : 1;
-    g->s[a] = real ? s[i] : 1;
-    g->d[a] = real ? d[i] : 1;
-    g->pb[a] = real ? pads[i] : 0;
-    g->pe[a] = real ? pads[ns + i] : 0;
-    if (real && ap && (strncmp(ap, "SAME", 4) == 0 || !strcmp(ap, "VALID"))) {
-      int64_t ext = (g->k[a] - 1) * g->d[a] + 1;
-      int64_t total = (g->out[a] - 1) * g->s[a] + ext - g->in[a];
-      if (total < 0 || !strcmp(ap, "VALID"))
-        total = 0;
-      bool lower = strcmp(ap, "SAME_LOWER") == 0;
-      g->pb[a] = lower ? total - total / 2 : total / 2;
-      g->pe[a] = total - g->pb[a];
-    }
-  }
-  return true;
-}
-
 /* ------------------------------------------------------------------ Conv */
 
 typedef struct conv_shape {
-  cg_geom g;
+  dlc_window g;
   int64_t n, cin, cout, group, cin_g, cout_g;
   int64_t ph, pw; /* the plane the inner loops read: padded or X itself */
   bool padded;
 } conv_shape;
 
-static bool conv_shape_get(const dlc_node *n, conv_shape *c) {
+/* The shapes of the node's record: its window and padded plane. */
+static void conv_shape_get(const dlc_node_sched *r, conv_shape *c) {
+  const dlc_node *n = r->node;
   const dlc_tensor *x = &n->inputs[0]->type, *w = &n->inputs[1]->type;
-  if (!cg_geom_get(n, x, &n->outputs[0]->type, w->dims + 2, &c->g))
-    return false;
-  const cg_geom *g = &c->g;
+  c->g = r->win;
   c->n = x->dims[0];
   c->cin = x->dims[1];
   c->cout = w->dims[0];
   c->group = dlc_node_get_int(n, "group");
   c->cin_g = c->cin / c->group;
   c->cout_g = c->cout / c->group;
-  /* Rows/cols the windows reach, so every tap is inside the plane. */
-  int64_t reach_h = (g->out[0] - 1) * g->s[0] + (g->k[0] - 1) * g->d[0] + 1;
-  int64_t reach_w = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
-  c->ph = g->pb[0] + g->in[0] > reach_h ? g->pb[0] + g->in[0] : reach_h;
-  c->pw = g->pb[1] + g->in[1] > reach_w ? g->pb[1] + g->in[1] : reach_w;
-  c->padded = g->pb[0] || g->pb[1] || c->ph != g->in[0] || c->pw != g->in[1];
-  if (!c->padded) {
-    c->ph = g->in[0];
-    c->pw = g->in[1];
-  }
-  return true;
+  c->padded = r->p.plane_h > 0;
+  c->ph = c->padded ? r->p.plane_h : c->g.in[0];
+  c->pw = c->padded ? r->p.plane_w : c->g.in[1];
 }
 
 /* The op's own bias (epilogue operands follow the op's inputs). */
 static LLVMValueRef conv_bias(cg_fn *f) {
   return dlc_node_op_inputs(f->node) > 2 ? f->in[2] : NULL;
-}
-
-static int64_t conv_scratch(const dlc_node *n) {
-  conv_shape c;
-  if (!conv_shape_get(n, &c) || !c.padded)
-    return 0;
-  return c.cin * c.ph * c.pw * 4;
 }
 
 typedef struct conv_row {
@@ -122,7 +64,7 @@ typedef struct conv_row {
 static void conv_row_part(cg_fn *f, const conv_row *r, int64_t begin,
                           int64_t end, int64_t step, LLVMTypeRef ty) {
   const conv_shape *cs = r->cs;
-  const cg_geom *g = &cs->g;
+  const dlc_window *g = &cs->g;
   cg_loop lw, lc, lh, lk;
   LLVMValueRef ow = cg_for_begin(f, &lw, begin, end, step);
   LLVMValueRef acc = cg_var(f, ty, cg_splat(f, r->bias, ty));
@@ -154,7 +96,7 @@ static void conv_row_part(cg_fn *f, const conv_row *r, int64_t begin,
 
 /* The plane image n is read from: X[n] itself, or the padded copy. */
 static LLVMValueRef conv_plane(cg_fn *f, const conv_shape *cs, LLVMValueRef n) {
-  const cg_geom *g = &cs->g;
+  const dlc_window *g = &cs->g;
   int64_t hw = g->in[0] * g->in[1];
   LLVMValueRef xn = cg_gep(f, f->in[0], cg_affine(f, NULL, n, cs->cin * hw));
   if (!cs->padded)
@@ -169,9 +111,8 @@ static LLVMValueRef conv_plane(cg_fn *f, const conv_shape *cs, LLVMValueRef n) {
 
 static bool emit_conv(cg_fn *f) {
   conv_shape cs;
-  if (!conv_shape_get(f->node, &cs))
-    return false;
-  const cg_geom *g = &cs.g;
+  conv_shape_get(f->s, &cs);
+  const dlc_window *g = &cs.g;
   int64_t vl = f->c->t->vl, ow = g->out[1];
   int64_t main = g->s[1] == 1 && ow >= vl ? ow / vl * vl : 0;
   cg_loop ln, lg, lo, lh;
@@ -203,15 +144,14 @@ static bool emit_conv(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_conv = {"conv", 0, 0, NULL, emit_conv,
-                                 conv_scratch};
+const cg_emitter cg_emit_conv = {.emit = emit_conv};
 
 /* --------------------------------------------------------- ConvTranspose */
 
 /* Input position feeding output o through tap k on one axis:
  * o + pb - k*d = i*s; valid when divisible and 0 <= i < in. */
 static LLVMValueRef tr_axis(cg_fn *f, LLVMValueRef o, LLVMValueRef k,
-                            const cg_geom *g, int a, LLVMValueRef *valid) {
+                            const dlc_window *g, int a, LLVMValueRef *valid) {
   LLVMBuilderRef b = f->b;
   LLVMValueRef t = cg_affine(f, cg_affine(f, cg_i64(f, g->pb[a]), o, 1), k,
                              -g->d[a]);
@@ -232,9 +172,7 @@ static LLVMValueRef tr_axis(cg_fn *f, LLVMValueRef o, LLVMValueRef k,
 static bool emit_conv_transpose(cg_fn *f) {
   const dlc_node *n = f->node;
   const dlc_tensor *x = &n->inputs[0]->type, *w = &n->inputs[1]->type;
-  cg_geom g;
-  if (!cg_geom_get(n, x, &n->outputs[0]->type, w->dims + 2, &g))
-    return false;
+  const dlc_window g = f->s->win;
   int64_t group = dlc_node_get_int(n, "group"), cin = x->dims[1];
   int64_t cin_g = cin / group, cout_g = w->dims[1], nb = x->dims[0];
   int64_t khw = g.k[0] * g.k[1];
@@ -282,67 +220,38 @@ static bool emit_conv_transpose(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_conv_transpose = {"conv_transpose", 0, 0,
-                                           NULL,
-                                           emit_conv_transpose, NULL};
+const cg_emitter cg_emit_conv_transpose = {.emit = emit_conv_transpose};
 
 /* ------------------------------------------- Conv on the micro-kernel */
 
-/* How a GEMM-based Conv is cut: K = Cin_g*kh*kw; im2col works on chunks
- * of `rows` output rows (the last chunk has rows_last), N = rows * Wo. */
+/* How a GEMM-based Conv is cut (the record's tile and rows): K =
+ * Cin_g*kh*kw; im2col works on chunks of `rows` output rows (the last chunk
+ * has rows_last), N = rows * Wo; pointwise reads X in place, N = H*W. */
 typedef struct conv_gemm {
   conv_shape cs;
   bool pointwise;
   int64_t k, rows, rows_last, chunks, plane_floats, cols_floats;
-  cg_gemm_plan plan;
+  dlc_tile plan;
 } conv_gemm;
 
-static bool is_pointwise(const conv_shape *cs) {
-  const cg_geom *g = &cs->g;
-  return g->k[0] == 1 && g->k[1] == 1 && g->s[0] == 1 && g->s[1] == 1 &&
-         !cs->padded;
-}
-
-/* Column buffer budget: it is written then read once per group, so it
- * should stay in a 1 MiB L2 next to the weights' panels. */
-#define COLS_BUDGET (640 * 1024)
-
-static bool conv_gemm_get(const dlc_node *n, const cg_target *t,
-                          conv_gemm *cg) {
-  if (!conv_shape_get(n, &cg->cs))
-    return false;
+static void conv_gemm_get(const dlc_node_sched *r, conv_gemm *cg) {
+  conv_shape_get(r, &cg->cs);
   const conv_shape *cs = &cg->cs;
-  const cg_geom *g = &cs->g;
-  cg->pointwise = is_pointwise(cs);
+  const dlc_window *g = &cs->g;
+  cg->pointwise = r->algo == DLC_ALGO_CONV_POINTWISE;
   cg->k = cs->cin_g * g->k[0] * g->k[1];
-  int64_t ho = g->out[0], wo = g->out[1], row_bytes = cg->k * wo * 4;
-  cg->rows = ho;
-  if (!cg->pointwise && row_bytes * ho > COLS_BUDGET * 3 / 2) {
-    cg->rows = COLS_BUDGET / row_bytes;
-    cg->rows = cg->rows < 1 ? 1 : cg->rows > ho ? ho : cg->rows;
-  }
-  cg->chunks = ho / cg->rows;
-  cg->rows_last = ho % cg->rows;
+  cg->rows = r->p.rows;
+  cg->chunks = g->out[0] / cg->rows;
+  cg->rows_last = g->out[0] % cg->rows;
   cg->plane_floats = cs->padded ? (cs->cin * cs->ph * cs->pw + 15) / 16 * 16 : 0;
-  cg->cols_floats = cg->pointwise ? 0 : cg->k * cg->rows * wo;
-  int64_t ncols = cg->pointwise ? g->in[0] * g->in[1] : cg->rows * wo;
-  if (t)
-    cg_gemm_plan_choose(t, cs->cout_g, ncols, cg->k, &cg->plan);
-  return true;
-}
-
-static int64_t conv_gemm_scratch(const dlc_node *n) {
-  conv_gemm cg;
-  if (!conv_gemm_get(n, NULL, &cg))
-    return 0;
-  return (cg.plane_floats + cg.cols_floats) * 4;
+  cg->cols_floats = cg->pointwise ? 0 : cg->k * cg->rows * g->out[1];
+  cg->plan = r->p.tile;
 }
 
 /* Weights W (Cout, Cin_g*kh*kw) packed per group as A panels. */
 static bool prepare_conv_gemm(cg_ctx *c, const dlc_node *n, cg_call *call) {
   conv_gemm cg;
-  if (!conv_gemm_get(n, c->t, &cg))
-    return false;
+  conv_gemm_get(cg_sched(c, n), &cg);
   const float *w = n->inputs[1]->type.data;
   int64_t per = cg_pack_a_floats(cg.cs.cout_g, cg.k, cg.plan.mr);
   float *blob = malloc((size_t)(per * cg.cs.group) * sizeof *blob + 4);
@@ -357,9 +266,6 @@ static bool prepare_conv_gemm(cg_ctx *c, const dlc_node *n, cg_call *call) {
   call->owned[call->n_owned++] = blob;
   call->extra[call->n_extra++] =
       (cg_blob){blob, (size_t)(per * cg.cs.group) * sizeof *blob};
-  snprintf(call->key_extra, sizeof call->key_extra, "%s mr%d nv%d kc%lld r%lld",
-           cg.pointwise ? "pointwise" : "im2col", cg.plan.mr, cg.plan.nv,
-           (long long)cg.plan.kc, (long long)cg.rows);
   return true;
 }
 
@@ -393,7 +299,7 @@ static void im2col(cg_fn *f, const conv_gemm *cg, LLVMValueRef plane,
                    LLVMValueRef cols, LLVMValueRef gi, LLVMValueRef oh0,
                    int64_t rows) {
   const conv_shape *cs = &cg->cs;
-  const cg_geom *g = &cs->g;
+  const dlc_window *g = &cs->g;
   int64_t wo = g->out[1], ncols = rows * wo;
   cg_loop lc, li, lj;
   LLVMValueRef ic = cg_for_begin(f, &lc, 0, cs->cin_g, 1);
@@ -420,7 +326,7 @@ static void conv_chunk(cg_fn *f, const conv_gemm *cg, conv_post_ud *u,
                        LLVMValueRef plane, LLVMValueRef ni, LLVMValueRef gi,
                        LLVMValueRef oh0, int64_t rows) {
   const conv_shape *cs = &cg->cs;
-  const cg_geom *g = &cs->g;
+  const dlc_window *g = &cs->g;
   int64_t howo = g->out[0] * g->out[1], wo = g->out[1];
   /* pointwise: rows == Ho and Wo == W, so rows * wo is the whole plane */
   cg_gemm gm = {.m = cs->cout_g, .n = rows * wo, .k = cg->k, .ldy = howo,
@@ -447,8 +353,7 @@ static void conv_chunk(cg_fn *f, const conv_gemm *cg, conv_post_ud *u,
 
 static bool emit_conv_gemm(cg_fn *f) {
   conv_gemm cg;
-  if (!conv_gemm_get(f->node, f->c->t, &cg))
-    return false;
+  conv_gemm_get(f->s, &cg);
   const conv_shape *cs = &cg.cs;
   conv_post_ud u = {.bias = conv_bias(f), .ldy = cs->g.out[0] * cs->g.out[1]};
   cg_epi_init(f, &u.ep, 1, -1);
@@ -477,9 +382,7 @@ static bool emit_conv_gemm(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_conv_pointwise = {"conv_pointwise", 0, 0x2,
-                                           prepare_conv_gemm, emit_conv_gemm,
-                                           conv_gemm_scratch};
-const cg_emitter cg_emit_conv_im2col = {"conv_im2col", 0, 0x2,
-                                        prepare_conv_gemm, emit_conv_gemm,
-                                        conv_gemm_scratch};
+const cg_emitter cg_emit_conv_pointwise = {
+    .prep_inputs = 0x2, .prepare = prepare_conv_gemm, .emit = emit_conv_gemm};
+const cg_emitter cg_emit_conv_im2col = {
+    .prep_inputs = 0x2, .prepare = prepare_conv_gemm, .emit = emit_conv_gemm};

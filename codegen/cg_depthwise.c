@@ -15,55 +15,27 @@
 #include "codegen/cg.h"
 
 #define DW_UNROLL 4
-#define DW_MAX_TAPS 64
 
 typedef struct dw_shape {
-  cg_geom g;
+  dlc_window g;
   int64_t n, c, ph, pw, plane, slack;
 } dw_shape;
 
-static bool dw_shape_get(const dlc_node *n, int vl, dw_shape *s) {
-  const dlc_tensor *x = &n->inputs[0]->type, *w = &n->inputs[1]->type;
-  if (!cg_geom_get(n, x, &n->outputs[0]->type, w->dims + 2, &s->g))
-    return false;
-  const cg_geom *g = &s->g;
+/* The record's window, padded plane and slack. */
+static void dw_shape_get(const dlc_node_sched *r, dw_shape *s) {
+  const dlc_tensor *x = &r->node->inputs[0]->type;
+  s->g = r->win;
   s->n = x->dims[0];
   s->c = x->dims[1];
-  int64_t reach_h = (g->out[0] - 1) * g->s[0] + (g->k[0] - 1) * g->d[0] + 1;
-  int64_t reach_w = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
-  s->ph = g->pb[0] + g->in[0] > reach_h ? g->pb[0] + g->in[0] : reach_h;
-  s->pw = g->pb[1] + g->in[1] > reach_w ? g->pb[1] + g->in[1] : reach_w;
+  s->ph = r->p.plane_h;
+  s->pw = r->p.plane_w;
   s->plane = s->ph * s->pw;
-  /* the last row's vectors read up to ceil(Wo/vl)*vl*sw + 2*vl past it */
-  int64_t wvec = (g->out[1] + vl - 1) / vl * vl;
-  s->slack = wvec * g->s[1] + 2 * vl + (g->k[1] - 1) * g->d[1] + 16;
-  return true;
-}
-
-/* True when n is a depthwise Conv this kernel compiles. */
-static bool dw_taps_ok(const dlc_node *n) {
-  const dlc_tensor *w = &n->inputs[1]->type;
-  return w->rank >= 3 &&
-         w->dims[2] * (w->rank == 4 ? w->dims[3] : 1) <= DW_MAX_TAPS;
-}
-
-static int64_t dw_scratch(const dlc_node *n) {
-  dw_shape s;
-  /* sized for the widest vector (16 lanes) so it holds for every target */
-  if (!dw_taps_ok(n) || !dw_shape_get(n, 16, &s))
-    return 0;
-  return (s.plane + s.slack) * 4;
-}
-
-static bool prepare_dw(cg_ctx *c, const dlc_node *n, cg_call *call) {
-  (void)c;
-  snprintf(call->key_extra, sizeof call->key_extra, "depthwise");
-  return dw_taps_ok(n);
+  s->slack = r->p.slack;
 }
 
 typedef struct dw_row {
   const dw_shape *s;
-  LLVMValueRef plane, y, wv[DW_MAX_TAPS], bias, ch;
+  LLVMValueRef plane, y, wv[DLC_DW_MAX_TAPS], bias, ch;
   LLVMValueRef rowbase; /* plane offset of input row oh*sh */
   LLVMValueRef ybase;   /* flat output offset of row oh */
   const cg_epi *ep;
@@ -71,7 +43,7 @@ typedef struct dw_row {
 
 /* The input vector feeding outputs ow.. through tap column j. */
 static LLVMValueRef dw_input(cg_fn *f, const dw_row *r, LLVMValueRef at) {
-  const cg_geom *g = &r->s->g;
+  const dlc_window *g = &r->s->g;
   int vl = f->c->t->vl;
   if (g->s[1] == 1)
     return cg_load(f, f->c->vf, r->plane, at);
@@ -97,7 +69,7 @@ static LLVMValueRef dw_input(cg_fn *f, const dw_row *r, LLVMValueRef at) {
  * lanes. */
 static void dw_vectors(cg_fn *f, const dw_row *r, LLVMValueRef ow, int count,
                        int valid) {
-  const cg_geom *g = &r->s->g;
+  const dlc_window *g = &r->s->g;
   int vl = f->c->t->vl;
   LLVMValueRef acc[DW_UNROLL];
   for (int u = 0; u < count; u++)
@@ -147,7 +119,7 @@ static void dw_row_emit(cg_fn *f, const dw_row *r) {
 /* Copies channel ch of image ni into the zeroed, padded plane. */
 static void dw_pad(cg_fn *f, const dw_shape *s, LLVMValueRef ni,
                    LLVMValueRef ch) {
-  const cg_geom *g = &s->g;
+  const dlc_window *g = &s->g;
   int64_t hw = g->in[0] * g->in[1];
   cg_fill(f, f->scratch, s->plane, 0.0f);
   LLVMValueRef src = cg_gep(
@@ -160,9 +132,8 @@ static void dw_pad(cg_fn *f, const dw_shape *s, LLVMValueRef ni,
 
 static bool emit_dw(cg_fn *f) {
   dw_shape s;
-  if (!dw_taps_ok(f->node) || !dw_shape_get(f->node, f->c->t->vl, &s))
-    return false;
-  const cg_geom *g = &s.g;
+  dw_shape_get(f->s, &s);
+  const dlc_window *g = &s.g;
   cg_epi ep;
   cg_epi_init(f, &ep, 1, -1);
   dw_row r = {.s = &s, .plane = f->scratch, .y = f->out[0], .ep = &ep};
@@ -191,5 +162,5 @@ static bool emit_dw(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_conv_depthwise = {"conv_depthwise", 0, 0, prepare_dw,
-                                           emit_dw, dw_scratch};
+const cg_emitter cg_emit_conv_depthwise = {
+    .emit = emit_dw};

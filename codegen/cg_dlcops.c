@@ -261,10 +261,7 @@ static bool emit_fused_elementwise(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_scale_shift = {"scale_shift", 0, 0, NULL,
-                                        emit_scale_shift, NULL};
-const cg_emitter cg_emit_channel_shuffle = {"channel_shuffle", 0, 0, NULL,
-                                            emit_channel_shuffle, NULL};
-const cg_emitter cg_emit_gelu = {"gelu", 0, 0, NULL, emit_gelu, NULL};
-const cg_emitter cg_emit_fused_elementwise = {"fused_elementwise", 0, 0, NULL,
-                                              emit_fused_elementwise, NULL};
+const cg_emitter cg_emit_scale_shift = {.emit = emit_scale_shift};
+const cg_emitter cg_emit_channel_shuffle = {.emit = emit_channel_shuffle};
+const cg_emitter cg_emit_gelu = {.emit = emit_gelu};
+const cg_emitter cg_emit_fused_elementwise = {.emit = emit_fused_elementwise};

@@ -289,6 +289,6 @@ static bool emit_clip(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_unary = {"unary", 0, 0, NULL, emit_unary, NULL};
-const cg_emitter cg_emit_binary = {"binary", 0, 0, NULL, emit_binary, NULL};
-const cg_emitter cg_emit_clip = {"clip", 0x6, 0, NULL, emit_clip, NULL};
+const cg_emitter cg_emit_unary = {.emit = emit_unary};
+const cg_emitter cg_emit_binary = {.emit = emit_binary};
+const cg_emitter cg_emit_clip = {.ct_inputs = 0x6, .emit = emit_clip};

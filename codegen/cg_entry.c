@@ -97,7 +97,7 @@ static void check_arguments(cg_ctx *c, LLVMBuilderRef b, LLVMValueRef fn,
     fail_if(c, b, fn, is_null(b, ws), DLCRT_ERR_ARGUMENT);
     LLVMValueRef addr = LLVMBuildPtrToInt(b, ws, c->i64, "");
     LLVMValueRef mis = LLVMBuildAnd(
-        b, addr, LLVMConstInt(c->i64, (unsigned long long)c->plan.align - 1, 0),
+        b, addr, LLVMConstInt(c->i64, (unsigned long long)DLC_PLAN_ALIGN - 1, 0),
         "");
     fail_if(c, b, fn, LLVMBuildIsNotNull(b, mis, ""), DLCRT_ERR_ALIGN);
   }
@@ -308,14 +308,14 @@ static void build_descriptor(cg_ctx *c, LLVMValueRef run, LLVMValueRef batch,
       tensor_table(c, true),
       tensor_table(c, false),
       LLVMConstInt(c->i64, (unsigned long long)c->plan.workspace_size, 0),
-      LLVMConstInt(c->i64, (unsigned long long)c->plan.align, 0),
+      LLVMConstInt(c->i64, (unsigned long long)DLC_PLAN_ALIGN, 0),
       LLVMConstInt(c->i32, c->batched, 0),
       run,
       batch,
       wsfn,
       cstring(c, c->t->triple),
       cstring(c, c->t->cpu),
-      cstring(c, c->t->features ? c->t->features : ""),
+      cstring(c, c->t->desc->features),
       LLVMConstInt(c->i64, c->t->cpu_mask, 0),
       cstring(c, dlc_version()),
       cstring(c, c->opt->model_sha256 ? c->opt->model_sha256 : ""),

@@ -6,63 +6,12 @@
  * each finished vector just before its store: the residual is loaded from
  * its buffer at the same offsets as the output, PRelu slopes are a scalar,
  * a per-row splat (Conv's channel), a per-lane vector (Gemm's column) or laid
- * out as the output. Everything else is refused at selection time
- * (cg_epi_unsupported), so a compiled node never silently differs. */
+ * out as the output. Everything else is refused by the schedule
+ * (choose_algorithm.c), so a compiled node never silently differs. */
 #include <stdio.h>
 #include <string.h>
 
 #include "codegen/cg.h"
-
-/* Output axis along which slope tensor s varies when broadcast to o: -1 for
- * a scalar, -2 when it has o's shape, -3 when it varies along several. */
-static int varying_axis(const dlc_tensor *s, const dlc_tensor *o) {
-  if (dlc_tensor_numel(s) == 1)
-    return -1;
-  if (dlc_tensor_numel(s) == dlc_tensor_numel(o))
-    return -2;
-  int axis = -1, shift = o->rank - s->rank;
-  for (int k = 0; k < s->rank; k++) {
-    if (s->dims[k] == 1)
-      continue;
-    if (axis >= 0)
-      return -3;
-    axis = k + shift;
-  }
-  return axis;
-}
-
-static const char *act_unsupported(const dlc_node *n, const dlc_activation *a,
-                                   int row_axis, int lane_axis) {
-  if (a->kind != DLC_ACT_PRELU)
-    return NULL;
-  if (a->slope_input < 0 || a->slope_input >= n->n_inputs ||
-      !n->inputs[a->slope_input])
-    return "fused PRelu without a slope input";
-  int ax = varying_axis(&n->inputs[a->slope_input]->type,
-                        &n->outputs[0]->type);
-  if (ax == -1 || ax == -2 || (ax >= 0 && (ax == row_axis || ax == lane_axis)))
-    return NULL;
-  return "fused PRelu slope varies along an axis this kernel cannot index";
-}
-
-const char *cg_epi_unsupported(const dlc_node *n, int row_axis,
-                               int lane_axis) {
-  const dlc_epilogue *e = n->epilogue;
-  if (!e)
-    return NULL;
-  if (n->outputs[0]->type.dtype != DLC_DT_FLOAT32)
-    return "fused epilogue on a non-float output";
-  if (e->residual_input >= 0) {
-    const dlc_value *r = e->residual_input < n->n_inputs
-                             ? n->inputs[e->residual_input]
-                             : NULL;
-    if (!r || dlc_tensor_numel(&r->type) !=
-                  dlc_tensor_numel(&n->outputs[0]->type))
-      return "fused residual must have the output's shape";
-  }
-  const char *why = act_unsupported(n, &e->act1, row_axis, lane_axis);
-  return why ? why : act_unsupported(n, &e->act2, row_axis, lane_axis);
-}
 
 void cg_epi_init(cg_fn *f, cg_epi *ep, int row_axis, int lane_axis) {
   memset(ep, 0, sizeof *ep);
@@ -79,7 +28,7 @@ void cg_epi_init(cg_fn *f, cg_epi *ep, int row_axis, int lane_axis) {
     if (acts[i]->kind != DLC_ACT_PRELU)
       continue;
     ep->slope[i] = f->in[acts[i]->slope_input];
-    ep->slope_axis[i] = varying_axis(&n->inputs[acts[i]->slope_input]->type,
+    ep->slope_axis[i] = dlc_tensor_broadcast_axis(&n->inputs[acts[i]->slope_input]->type,
                                      &n->outputs[0]->type);
   }
 }

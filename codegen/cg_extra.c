@@ -484,58 +484,16 @@ static bool emit_reduce(cg_fn *f) {
   return true;
 }
 
-/* --------------------------------------------------------- dtype policy */
-
-static bool all_inputs(const dlc_node *n, dlc_dtype dt) {
-  for (int i = 0; i < n->n_inputs; i++)
-    if (n->inputs[i] && n->inputs[i]->type.dtype != dt)
-      return false;
-  return true;
-}
-
-/* What the kernels above (and cg_dlcops.c's) cannot do. Shape inference
- * has already checked each operator's own dtype rules; these are the
- * integer uses that exports only produce as constants (folded). */
-const char *cg_extra_unsupported(const dlc_node *n) {
-  switch (n->op) {
-  case DLC_OP_NEG:
-  case DLC_OP_ABS:
-    return all_inputs(n, DLC_DT_FLOAT32)
-               ? NULL
-               : "Neg/Abs of an integer tensor computed at run time is not "
-                 "compiled (float32 only)";
-  case DLC_OP_REDUCE_SUM:
-    return in_t(n, 0)->dtype == DLC_DT_FLOAT32
-               ? NULL
-               : "ReduceSum of an int64 tensor computed at run time is not "
-                 "compiled (float32 only)";
-  case DLC_OP_CHANNEL_SHUFFLE:
-    return in_t(n, 0)->dtype == DLC_DT_FLOAT32
-               ? NULL
-               : "ChannelShuffle of a non-float32 tensor is not compiled";
-  case DLC_OP_MIN:
-  case DLC_OP_MAX:
-  case DLC_OP_FUSED_ELEMENTWISE:
-    return n->n_inputs <= CG_MAP_MAX_OPERANDS
-               ? NULL
-               : "more than 40 inputs in one element-wise loop";
-  default:
-    return NULL;
-  }
-}
-
 /* Constant inputs that only shape inference or the emitter reads at compile
  * time (Expand's shape, ConstantOfShape's shape, Range's scalars, ReduceSum's
  * axes) are part of the kernel identity and never passed. */
-const cg_emitter cg_emit_extra_unary = {"extra_unary", 0, 0, NULL,
-                                        emit_extra_unary, NULL};
-const cg_emitter cg_emit_compare = {"compare", 0, 0, NULL, emit_compare, NULL};
-const cg_emitter cg_emit_where = {"where", 0, 0, NULL, emit_where, NULL};
-const cg_emitter cg_emit_min_max = {"min_max", 0, 0, NULL, emit_min_max, NULL};
-const cg_emitter cg_emit_cast = {"cast", 0, 0, NULL, emit_cast, NULL};
-const cg_emitter cg_emit_expand = {"expand", 0x2, 0, NULL, emit_expand, NULL};
-const cg_emitter cg_emit_constant_of_shape = {"constant_of_shape", 0x1, 0,
-                                              NULL, emit_constant_of_shape,
-                                              NULL};
-const cg_emitter cg_emit_range = {"range", 0x7, 0, NULL, emit_range, NULL};
-const cg_emitter cg_emit_reduce = {"reduce", 0x2, 0, NULL, emit_reduce, NULL};
+const cg_emitter cg_emit_extra_unary = {.emit = emit_extra_unary};
+const cg_emitter cg_emit_compare = {.emit = emit_compare};
+const cg_emitter cg_emit_where = {.emit = emit_where};
+const cg_emitter cg_emit_min_max = {.emit = emit_min_max};
+const cg_emitter cg_emit_cast = {.emit = emit_cast};
+const cg_emitter cg_emit_expand = {.ct_inputs = 0x2, .emit = emit_expand};
+const cg_emitter cg_emit_constant_of_shape = {
+    .ct_inputs = 0x1, .emit = emit_constant_of_shape};
+const cg_emitter cg_emit_range = {.ct_inputs = 0x7, .emit = emit_range};
+const cg_emitter cg_emit_reduce = {.ct_inputs = 0x2, .emit = emit_reduce};

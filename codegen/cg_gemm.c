@@ -122,7 +122,6 @@ static bool prepare_gemm_packed(cg_ctx *c, const dlc_node *n, cg_call *call) {
       t[j * rows + i] = src[i * cols + j];
   call->owned[call->n_owned++] = t;
   call->extra[call->n_extra++] = (cg_blob){t, (size_t)(rows * cols) * 4};
-  strcpy(call->key_extra, "B transposed");
   return true;
 }
 
@@ -175,11 +174,10 @@ static bool emit_matmul(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_gemm = {"gemm", 0, 0, NULL, emit_gemm, NULL};
-const cg_emitter cg_emit_gemm_packed = {"gemm_packed", 0, 0x2,
-                                        prepare_gemm_packed, emit_gemm_packed,
-                                        NULL};
-const cg_emitter cg_emit_matmul = {"matmul", 0, 0, NULL, emit_matmul, NULL};
+const cg_emitter cg_emit_gemm = {.emit = emit_gemm};
+const cg_emitter cg_emit_gemm_packed = {
+    .prep_inputs = 0x2, .prepare = prepare_gemm_packed, .emit = emit_gemm_packed};
+const cg_emitter cg_emit_matmul = {.emit = emit_matmul};
 
 /* ------------------------------------------ on the micro-kernel (mk) */
 
@@ -189,18 +187,6 @@ const cg_emitter cg_emit_matmul = {"matmul", 0, 0, NULL, emit_matmul, NULL};
  * B is read in place when its rows run along N, else transposed into
  * scratch first. MatMul: per batch item a GEMM, constant B packed per
  * distinct batch matrix. */
-
-void cg_gemm_epi_axes(const dlc_node *n, int *row_axis, int *lane_axis) {
-  if (n->op == DLC_OP_GEMM) {
-    *row_axis = 0;
-    *lane_axis = 1;
-    return;
-  }
-  int yr = n->outputs[0]->type.rank;
-  int ar = n->inputs[0]->type.rank, br = n->inputs[1]->type.rank;
-  *lane_axis = br >= 2 ? yr - 1 : -1;
-  *row_axis = ar >= 2 ? (br >= 2 ? yr - 2 : yr - 1) : -1;
-}
 
 typedef struct mk_post_ud {
   cg_epi ep;
@@ -249,42 +235,18 @@ static void gemm_dims_get(const dlc_node *n, gemm_dims *d) {
   d->c_present = dlc_node_op_inputs(n) > 2 && n->inputs[2];
 }
 
-/* Chooses the micro-kernel plan for an M x N x K product; the plan joins
- * the kernel identity. */
-static void plan_and_key(cg_ctx *c, int64_t m, int64_t n, int64_t k,
-                         cg_call *call, cg_gemm_plan *p) {
-  cg_gemm_plan_choose(c->t, m, n, k, p);
-  snprintf(call->key_extra, sizeof call->key_extra, "mk mr%d nv%d kc%lld",
-           p->mr, p->nv, (long long)p->kc);
-}
-
-static bool prepare_gemm_mk(cg_ctx *c, const dlc_node *n, cg_call *call) {
-  gemm_dims d;
-  gemm_dims_get(n, &d);
-  cg_gemm_plan p;
-  plan_and_key(c, d.m, d.n, d.k, call, &p);
-  return true;
-}
-
 /* Constant B (K x N, or N x K with transB) packed into panels. */
 static bool prepare_gemm_mk_packed(cg_ctx *c, const dlc_node *n,
                                    cg_call *call) {
   gemm_dims d;
   gemm_dims_get(n, &d);
-  cg_gemm_plan p;
-  plan_and_key(c, d.m, d.n, d.k, call, &p);
+  dlc_tile p = cg_sched(c, n)->p.tile;
   int64_t cnt;
   float *blob = cg_pack_b(n->inputs[1]->type.data, d.k, d.n, d.tb ? 1 : d.n,
                           d.tb ? d.k : 1, p.nv * c->t->vl, &cnt);
   call->owned[call->n_owned++] = blob;
   call->extra[call->n_extra++] = (cg_blob){blob, (size_t)cnt * sizeof *blob};
   return true;
-}
-
-static int64_t gemm_mk_scratch(const dlc_node *n) {
-  gemm_dims d;
-  gemm_dims_get(n, &d);
-  return d.tb && !d.b_const ? d.k * d.n * 4 : 0;
 }
 
 static bool emit_gemm_mk(cg_fn *f) {
@@ -304,7 +266,7 @@ static bool emit_gemm_mk(cg_fn *f) {
   }
   cg_gemm g = {.m = d.m, .n = d.n, .k = d.k, .y = f->out[0], .ldy = d.n,
                .post = mk_post, .ud = &u};
-  cg_gemm_plan_choose(f->c->t, d.m, d.n, d.k, &g.plan);
+  g.plan = f->s->p.tile;
   g.a = (cg_gemm_operand){f->in[0], false, d.ta ? 1 : d.k, d.ta ? d.m : 1};
   if (d.b_const) {
     g.b = (cg_gemm_operand){f->extra[0], true, 0, 0};
@@ -320,11 +282,10 @@ static bool emit_gemm_mk(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_gemm_mk = {"gemm_mk", 0, 0, prepare_gemm_mk,
-                                    emit_gemm_mk, gemm_mk_scratch};
-const cg_emitter cg_emit_gemm_mk_packed = {"gemm_mk_packed", 0, 0x2,
-                                           prepare_gemm_mk_packed,
-                                           emit_gemm_mk, NULL};
+const cg_emitter cg_emit_gemm_mk = {
+    .emit = emit_gemm_mk};
+const cg_emitter cg_emit_gemm_mk_packed = {
+    .prep_inputs = 0x2, .prepare = prepare_gemm_mk_packed, .emit = emit_gemm_mk};
 
 /* MatMul shapes: Y batch dims and per-operand batch strides (elements). */
 typedef struct matmul_dims {
@@ -356,20 +317,11 @@ static void matmul_dims_get(const dlc_node *n, matmul_dims *d) {
   d->b_mats = bstep / (d->k * d->n);
 }
 
-static bool prepare_matmul_mk(cg_ctx *c, const dlc_node *n, cg_call *call) {
-  matmul_dims d;
-  matmul_dims_get(n, &d);
-  cg_gemm_plan p;
-  plan_and_key(c, d.m, d.n, d.k, call, &p);
-  return true;
-}
-
 static bool prepare_matmul_mk_packed(cg_ctx *c, const dlc_node *n,
                                      cg_call *call) {
   matmul_dims d;
   matmul_dims_get(n, &d);
-  cg_gemm_plan p;
-  plan_and_key(c, d.m, d.n, d.k, call, &p);
+  dlc_tile p = cg_sched(c, n)->p.tile;
   int nc = p.nv * c->t->vl;
   int64_t per = cg_pack_b_floats(d.k, d.n, nc);
   float *blob = malloc((size_t)(per * d.b_mats) * sizeof *blob + 4);
@@ -393,12 +345,12 @@ static bool emit_matmul_mk(cg_fn *f) {
   matmul_dims_get(n, &d);
   bool packed = n->inputs[1]->type.data != NULL && f->extra[0];
   int row, lane;
-  cg_gemm_epi_axes(n, &row, &lane);
+  dlc_schedule_gemm_epi_axes(n, &row, &lane);
   mk_post_ud u = {.alpha = 1.0, .ldy = d.n};
   cg_epi_init(f, &u.ep, row, lane);
   cg_gemm g = {.m = d.m, .n = d.n, .k = d.k, .ldy = d.n, .post = mk_post,
                .ud = &u};
-  cg_gemm_plan_choose(f->c->t, d.m, d.n, d.k, &g.plan);
+  g.plan = f->s->p.tile;
   int64_t per = cg_pack_b_floats(d.k, d.n, g.plan.nv * f->c->t->vl);
   LLVMValueRef idx[DLC_MAX_RANK];
   cg_nest nest;
@@ -421,8 +373,7 @@ static bool emit_matmul_mk(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_matmul_mk = {"matmul_mk", 0, 0, prepare_matmul_mk,
-                                      emit_matmul_mk, NULL};
-const cg_emitter cg_emit_matmul_mk_packed = {"matmul_mk_packed", 0, 0x2,
-                                             prepare_matmul_mk_packed,
-                                             emit_matmul_mk, NULL};
+const cg_emitter cg_emit_matmul_mk = {
+    .emit = emit_matmul_mk};
+const cg_emitter cg_emit_matmul_mk_packed = {
+    .prep_inputs = 0x2, .prepare = prepare_matmul_mk_packed, .emit = emit_matmul_mk};

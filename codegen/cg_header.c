@@ -93,7 +93,7 @@ static void put_body(const cg_ctx *c, FILE *f, const char *P) {
     put_tensor(c, f, P, "OUTPUT", (int)i, g->outputs.items[i], false);
   fprintf(f, "#define %s_WORKSPACE_SIZE %lld /* bytes, for batch 1 */\n"
           "#define %s_WORKSPACE_ALIGN %lld\n#define %s_BATCHED %d\n",
-          P, (long long)c->plan.workspace_size, P, (long long)c->plan.align,
+          P, (long long)c->plan.workspace_size, P, (long long)DLC_PLAN_ALIGN,
           P, c->batched);
   fprintf(f, "#define %s_TARGET ", P);
   put_cstr(f, c->t->triple);

@@ -45,7 +45,7 @@ static bool load_so(dlc_compiled *m, const char *prefix, dlc_diag *d) {
   return true;
 }
 
-dlc_status dlc_compiled_create(const dlc_graph *g,
+dlc_status dlc_compiled_create(const dlc_graph *g, const dlc_schedule *s,
                                const dlc_codegen_options *opt,
                                dlc_compiled **out, dlc_diag *d) {
   *out = NULL;
@@ -68,7 +68,7 @@ dlc_status dlc_compiled_create(const dlc_graph *g,
   o.emit = DLC_EMIT_OBJ;
   o.shared = true;
   o.header_path = NULL;
-  dlc_status st = dlc_codegen_compile(g, &o, d);
+  dlc_status st = dlc_codegen_compile(g, s, &o, d);
   char prefix[128];
   dlc_codegen_prefix(g, opt->prefix, prefix, sizeof prefix);
   if (st == DLC_OK && !load_so(m, prefix, d))

@@ -78,57 +78,6 @@ void cg_store_n(cg_fn *f, LLVMValueRef v, LLVMValueRef base, LLVMValueRef idx,
   LLVMBuildCall2(f->b, fty, fn, args, 4, "");
 }
 
-/* ------------------------------------------------------------- the plan */
-
-/* Cycles per k step of an mr x nv tile: FMA throughput (2 per cycle), FMA
- * latency (4 cycles per dependent chain), loads (2 per cycle). */
-static double step_cost(int mr, int nv) {
-  double fma = mr * nv / 2.0, lat = 4.0, ld = (mr + nv) / 2.0;
-  double c = fma > lat ? fma : lat;
-  return c > ld ? c : ld;
-}
-
-static double plan_cost(int64_t m, int64_t n, int vl, int mr, int nv) {
-  int64_t nc = (int64_t)nv * vl, nfull = n / nc, nrem = n % nc;
-  int nvr = (int)((nrem + vl - 1) / vl);
-  int64_t mfull = m / mr, mrem = m % mr;
-  double row = (double)nfull * step_cost(mr, nv) +
-               (nrem ? step_cost(mr, nvr) : 0);
-  double last = mrem ? (double)nfull * step_cost((int)mrem, nv) +
-                           (nrem ? step_cost((int)mrem, nvr) : 0)
-                     : 0;
-  return (double)mfull * row + last;
-}
-
-void cg_gemm_plan_choose(const cg_target *t, int64_t m, int64_t n, int64_t k,
-                         cg_gemm_plan *p) {
-  int vl = t->vl, regs = vl == 16 || t->aarch64 ? 32 : 16;
-  int budget = regs == 32 ? 24 : 12, max_mr = regs == 32 ? 16 : 12;
-  double best = 0;
-  p->mr = 1;
-  p->nv = 1;
-  for (int nv = 8; nv >= 1; nv--) {
-    /* accumulators + nv B vectors + a broadcast fit the register file */
-    int mr = (regs - 2 - nv) / nv;
-    mr = mr < budget / nv ? mr : budget / nv;
-    mr = mr < max_mr ? mr : max_mr;
-    mr = m < mr ? (int)m : mr;
-    if (mr < 1)
-      continue;
-    double c = plan_cost(m, n, vl, mr, nv);
-    if (best == 0 || c < best * 0.999) {
-      best = c;
-      p->mr = mr;
-      p->nv = nv;
-    }
-  }
-  /* A kc x nc panel of B fills about half of a 32 KiB L1. */
-  int64_t kmax = 16384 / ((int64_t)p->nv * vl * 4);
-  kmax = kmax < 64 ? 64 : kmax;
-  int64_t blocks = (k + kmax - 1) / kmax;
-  p->kc = (k + blocks - 1) / blocks;
-}
-
 /* ------------------------------------------------------------ the tiles */
 
 typedef struct tile {

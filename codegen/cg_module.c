@@ -45,24 +45,12 @@ const char *dlc_codegen_prefix(const dlc_graph *g, const char *requested,
   return buf;
 }
 
-/* Every node gets an emitter (or is folded/aliased); the ABI's inputs and
- * outputs are float32 (integer and bool tensors inside the graph are the
- * selection point's business: each emitter says which dtypes it handles).
- * Reports every problem. */
-static bool check_graph(const cg_ctx *c) {
+/* The ABI's inputs and outputs are float32 (integer and bool tensors inside
+ * the graph are the schedule's business: each algorithm says which dtypes
+ * it handles). Reports every problem. */
+static bool check_abi(const cg_ctx *c) {
   const dlc_graph *g = c->g;
   bool ok = true;
-  for (size_t k = 0; k < g->nodes.n; k++) {
-    const dlc_node *n = g->nodes.items[k];
-    if (n->dead || n->elided || cg_node_is_folded(n))
-      continue;
-    const char *why = NULL;
-    if (!cg_node_is_alias(c, n) && !cg_select(n, c->opt->conv_kind, &why)) {
-      dlc_diag_error(c->d, "", "node '%s' (%s): cannot compile: %s", n->name,
-                     dlc_op_name(n->op), why);
-      ok = false;
-    }
-  }
   for (size_t i = 0; i < g->inputs.n; i++) {
     if (g->inputs.items[i]->type.dtype != DLC_DT_FLOAT32) {
       dlc_diag_error(c->d, "", "input '%s': compiled models take float32 "
@@ -112,7 +100,7 @@ static void fill_const_slices(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
                               const dlc_node *n) {
   for (int i = 0; i < n->n_inputs; i++) {
     const dlc_value *v = n->inputs[i];
-    if (!v || !cg_value_is_const(v))
+    if (!v || !dlc_value_is_const(v))
       continue;
     DLC_ASSERT(v->arena_offset >= 0);
     LLVMValueRef off =
@@ -123,22 +111,23 @@ static void fill_const_slices(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
   }
 }
 
-/* Emits every node's call in order; counts calls and skipped nodes. */
+/* Emits every node's call in order, as the schedule says; counts calls
+ * and skipped nodes. */
 static bool emit_nodes(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
                        dlc_codegen_info *info) {
   bool ok = true;
   for (size_t k = 0; k < c->g->nodes.n; k++) {
     const dlc_node *n = c->g->nodes.items[k];
-    const char *why;
-    if (n->dead)
+    dlc_sched_kind kind = cg_sched(c, n)->kind;
+    if (kind == DLC_SCHED_DEAD)
       continue;
-    if (n->elided)
+    if (kind == DLC_SCHED_ELIDED)
       fill_const_slices(c, b, body, n);
-    if (n->elided || cg_node_is_folded(n) || cg_node_is_alias(c, n)) {
+    if (kind != DLC_SCHED_KERNEL) {
       info->skipped_nodes++;
       continue;
     }
-    ok = cg_emit_node(c, b, body, n, cg_select(n, c->opt->conv_kind, &why)) && ok;
+    ok = cg_emit_node(c, b, body, n) && ok;
     info->kernel_calls++;
   }
   return ok;
@@ -237,8 +226,7 @@ static void fill_info(const cg_ctx *c, dlc_codegen_info *info) {
   info->kernels = (int)c->kernels.n;
   info->memory_planned = g->memory_planned;
   info->workspace_bytes = c->plan.workspace_size;
-  info->arena_bytes = g->memory_planned ? g->arena_bytes
-                                        : c->plan.workspace_size;
+  info->arena_bytes = g->arena_bytes;
   info->scratch_bytes = c->plan.workspace_size - info->arena_bytes;
 }
 
@@ -290,27 +278,30 @@ bool dlc_codegen_batch_separable(const dlc_graph *g, dlc_diag *d) {
   return batched;
 }
 
-dlc_status dlc_codegen_compile(const dlc_graph *g,
-                               const dlc_codegen_options *opt, dlc_diag *d) {
+static bool check_request(const dlc_graph *g, const dlc_schedule *s,
+                          const dlc_codegen_options *opt, dlc_diag *d) {
   if (!opt->output_path || !*opt->output_path) {
     dlc_diag_error(d, "", "no output path given");
-    return DLC_ERR_INVALID;
+    return false;
   }
   if (opt->opt_level < 0 || opt->opt_level > 3) {
     dlc_diag_error(d, "", "optimisation level must be 0..3, not %d",
                    opt->opt_level);
-    return DLC_ERR_INVALID;
+    return false;
   }
+  DLC_ASSERT(s && s->g == g && s->planned && g->memory_planned);
+  return true;
+}
+
+dlc_status dlc_codegen_compile(const dlc_graph *g, const dlc_schedule *s,
+                               const dlc_codegen_options *opt, dlc_diag *d) {
+  if (!check_request(g, s, opt, d))
+    return DLC_ERR_INVALID;
   char prefix[128];
   cg_target t;
-  cg_ctx c = {.g = g, .opt = opt, .d = d, .t = &t};
+  cg_ctx c = {.g = g, .sched = s, .opt = opt, .d = d, .t = &t};
   c.prefix = dlc_codegen_prefix(g, opt->prefix, prefix, sizeof prefix);
-  if (!cg_conv_kind_valid(opt->conv_kind)) {
-    dlc_diag_error(d, "", "unknown convolution kernel kind '%s' (direct, "
-                   "pointwise, im2col, depthwise)", opt->conv_kind);
-    return DLC_ERR_INVALID;
-  }
-  if (!check_graph(&c))
+  if (!check_abi(&c))
     return DLC_ERR_UNSUPPORTED;
   c.batch_dep = calloc(g->values.n + 1, sizeof *c.batch_dep);
   DLC_ASSERT(c.batch_dep);
@@ -318,7 +309,7 @@ dlc_status dlc_codegen_compile(const dlc_graph *g,
     free(c.batch_dep);
     return DLC_ERR_INVALID;
   }
-  if (!cg_target_init(&t, opt, d)) {
+  if (!cg_target_init(&t, &s->target, opt->opt_level, d)) {
     cg_target_free(&t);
     free(c.batch_dep);
     return DLC_ERR_INVALID;

@@ -244,13 +244,9 @@ static bool emit_reduce_mean(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_batch_norm = {"batch_norm", 0, 0x1e,
-                                       prepare_batch_norm, emit_batch_norm,
-                                       NULL};
-const cg_emitter cg_emit_instance_norm = {"instance_norm", 0, 0, NULL,
-                                          emit_instance_norm, NULL};
-const cg_emitter cg_emit_layer_norm = {"layer_norm", 0, 0, NULL,
-                                       emit_layer_norm, NULL};
-const cg_emitter cg_emit_softmax = {"softmax", 0, 0, NULL, emit_softmax, NULL};
-const cg_emitter cg_emit_reduce_mean = {"reduce_mean", 0, 0, NULL,
-                                        emit_reduce_mean, NULL};
+const cg_emitter cg_emit_batch_norm = {
+    .prep_inputs = 0x1e, .prepare = prepare_batch_norm, .emit = emit_batch_norm};
+const cg_emitter cg_emit_instance_norm = {.emit = emit_instance_norm};
+const cg_emitter cg_emit_layer_norm = {.emit = emit_layer_norm};
+const cg_emitter cg_emit_softmax = {.emit = emit_softmax};
+const cg_emitter cg_emit_reduce_mean = {.emit = emit_reduce_mean};

@@ -18,7 +18,7 @@ typedef struct pool_tap {
 } pool_tap;
 
 /* Position oh*s - pb + k*d along one axis of size `in`. */
-static void tap_axis(cg_fn *f, LLVMValueRef o, LLVMValueRef k, const cg_geom *g,
+static void tap_axis(cg_fn *f, LLVMValueRef o, LLVMValueRef k, const dlc_window *g,
                      int a, bool include_pad, LLVMValueRef *inside,
                      LLVMValueRef *counted, LLVMValueRef *clamped) {
   LLVMBuilderRef b = f->b;
@@ -41,7 +41,7 @@ static void tap_axis(cg_fn *f, LLVMValueRef o, LLVMValueRef k, const cg_geom *g,
 }
 
 static void tap(cg_fn *f, LLVMValueRef oh, LLVMValueRef ow, LLVMValueRef kh,
-                LLVMValueRef kw, const cg_geom *g, bool include_pad,
+                LLVMValueRef kw, const dlc_window *g, bool include_pad,
                 pool_tap *t) {
   LLVMValueRef ih, iw, c0, c1, y, x;
   tap_axis(f, oh, kh, g, 0, include_pad, &ih, &c0, &y);
@@ -53,15 +53,8 @@ static void tap(cg_fn *f, LLVMValueRef oh, LLVMValueRef ow, LLVMValueRef kh,
 
 static bool emit_pool(cg_fn *f) {
   const dlc_node *n = f->node;
-  const dlc_tensor *x = &n->inputs[0]->type, *yt = &n->outputs[0]->type;
-  int64_t ks[2];
-  const int64_t *kv;
-  int nk = dlc_node_get_ints(n, "kernel_shape", &kv);
-  for (int i = 0; i < nk && i < 2; i++)
-    ks[i] = kv[i];
-  cg_geom g;
-  if (!cg_geom_get(n, x, yt, ks, &g))
-    return false;
+  const dlc_tensor *x = &n->inputs[0]->type;
+  const dlc_window g = f->s->win;
   bool is_max = n->op == DLC_OP_MAX_POOL;
   bool incl = !is_max && dlc_node_get_int(n, "count_include_pad") != 0;
   int64_t planes = x->dims[0] * x->dims[1];
@@ -143,6 +136,5 @@ static bool emit_global_pool(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_pool = {"pool", 0, 0, NULL, emit_pool, NULL};
-const cg_emitter cg_emit_global_pool = {"global_pool", 0, 0, NULL,
-                                        emit_global_pool, NULL};
+const cg_emitter cg_emit_pool = {.emit = emit_pool};
+const cg_emitter cg_emit_global_pool = {.emit = emit_global_pool};

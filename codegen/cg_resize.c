@@ -96,7 +96,7 @@ static bool prepare_resize(cg_ctx *c, const dlc_node *n, cg_call *call) {
         return false;
       continue;
     }
-    call->key_extra[k++] = (char)('0' + d);
+    k++; /* which axes have tables follows from the shapes in the key */
     call->owned[call->n_owned++] = idx;
     call->owned[call->n_owned++] = w;
     call->extra[call->n_extra++] = (cg_blob){idx, (size_t)y->dims[d] * 8};
@@ -190,5 +190,5 @@ static bool emit_resize(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_resize = {"resize", 0, 0xe, prepare_resize,
-                                   emit_resize, NULL};
+const cg_emitter cg_emit_resize = {
+    .prep_inputs = 0xe, .prepare = prepare_resize, .emit = emit_resize};

@@ -66,7 +66,7 @@ static bool emit_copy(cg_fn *f) {
 
 /* Reshape's shape, Squeeze/Unsqueeze's axes are read only by shape
  * inference: never passed at run time. */
-const cg_emitter cg_emit_copy = {"copy", 0, 0x6, NULL, emit_copy, NULL};
+const cg_emitter cg_emit_copy = {.prep_inputs = 0x6, .emit = emit_copy};
 
 /* ------------------------------------------------------------- Transpose */
 
@@ -281,12 +281,11 @@ static bool emit_pad(cg_fn *f) {
   return true;
 }
 
-const cg_emitter cg_emit_transpose = {"transpose", 0, 0, NULL, emit_transpose,
-                                      NULL};
-const cg_emitter cg_emit_concat = {"concat", 0, 0, NULL, emit_concat, NULL};
-const cg_emitter cg_emit_split = {"split", 0, 0x2, NULL, emit_split, NULL};
-const cg_emitter cg_emit_slice = {"slice", 0x1e, 0, NULL, emit_slice, NULL};
-const cg_emitter cg_emit_gather = {"gather", 0x2, 0, NULL, emit_gather, NULL};
-const cg_emitter cg_emit_depth_to_space = {"depth_to_space", 0, 0, NULL,
-                                           emit_depth_to_space, NULL};
-const cg_emitter cg_emit_pad = {"pad", 0x6, 0, prepare_pad, emit_pad, NULL};
+const cg_emitter cg_emit_transpose = {.emit = emit_transpose};
+const cg_emitter cg_emit_concat = {.emit = emit_concat};
+const cg_emitter cg_emit_split = {.prep_inputs = 0x2, .emit = emit_split};
+const cg_emitter cg_emit_slice = {.ct_inputs = 0x1e, .emit = emit_slice};
+const cg_emitter cg_emit_gather = {.ct_inputs = 0x2, .emit = emit_gather};
+const cg_emitter cg_emit_depth_to_space = {.emit = emit_depth_to_space};
+const cg_emitter cg_emit_pad = {
+    .ct_inputs = 0x6, .prepare = prepare_pad, .emit = emit_pad};

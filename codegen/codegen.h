@@ -13,6 +13,7 @@
 #define DLC_CODEGEN_H
 
 #include "ir/ir.h"
+#include "schedule/schedule.h"
 
 typedef enum dlc_emit_kind {
   DLC_EMIT_OBJ = 0, /* ELF relocatable object (or .so with `shared`) */
@@ -33,11 +34,11 @@ typedef struct dlc_codegen_info {
   int kernels;             /* distinct kernel functions */
   int skipped_nodes;       /* live nodes without a call: folded constants,
                               views that alias, elided Concats */
-  bool memory_planned;     /* the workspace is the passes' arena */
-  int64_t arena_bytes;     /* activations: graph->arena_bytes when planned,
-                              else the codegen's own planner's peak
-                              (scratch included) */
-  int64_t scratch_bytes;   /* kernel scratch after the arena (planned) */
+  bool memory_planned;     /* the workspace is the schedule's arena */
+  int64_t arena_bytes;     /* graph->arena_bytes: activations and kernel
+                              scratch, planned together by liveness */
+  int64_t scratch_bytes;   /* workspace beyond the arena (0: scratch is
+                              inside it) */
   int64_t workspace_bytes; /* PREFIX_workspace_size(1) */
 } dlc_codegen_info;
 
@@ -60,9 +61,6 @@ typedef struct dlc_codegen_options {
                               where an input has a symbolic batch dim (the
                               caller bound it, e.g. `--batch N`); default:
                               a symbolic batch becomes PREFIX_run_batch's n */
-  const char *conv_kind;   /* Conv kernel kind to use where it applies
-                              ("direct", "pointwise", "im2col",
-                              "depthwise"); NULL: chosen by shape */
   const char *model_sha256; /* hex digest of the model file, recorded in the
                                header and descriptor; NULL: "" */
   dlc_codegen_info *info;  /* NULL, or filled on success */
@@ -71,19 +69,24 @@ typedef struct dlc_codegen_options {
 /* Options with their defaults (-O2, object, host). */
 void dlc_codegen_options_init(dlc_codegen_options *o);
 
-/* Compiles g (sorted and shape-inferred; symbolic dims bound to 1) as
- * options say. g may come straight from the frontend or from the pass
- * pipeline (passes/passes.h): fused epilogues are compiled into their
- * node's kernel, and when g->memory_planned every activation lives at its
- * arena_offset, so the workspace is g->arena_bytes plus one scratch region
- * after it (docs/abi.md). A symbolic leading batch dim becomes the n of
- * PREFIX_run_batch when the graph is batch-separable, else an error (unless
- * fixed_batch). Every problem goes to d: an unsupported operator names the
- * node; an unknown triple or CPU, an unwritable path, a failed link each give
- * one message. Returns DLC_OK, DLC_ERR_INVALID (bad options or model),
- * DLC_ERR_UNSUPPORTED (an operator or configuration not compiled yet) or
- * DLC_ERR_IO. Never prints, never exits. */
-dlc_status dlc_codegen_compile(const dlc_graph *g,
+/* The target the options name (triple, CPU, features; NULL: the host's
+ * triple and the generic CPU; "native": the host's CPU and features, asked
+ * of LLVM) described for the schedule stage. */
+bool dlc_codegen_describe_target(const char *triple, const char *cpu,
+                                 const char *features, dlc_target_desc *out,
+                                 dlc_diag *d);
+
+/* Emits g as its schedule s says (s made for g and planned:
+ * dlc_schedule_plan_memory; the library driver, driver/driver.h, does both)
+ * and writes what the options ask. Fused epilogues are compiled into their
+ * node's kernel; every activation and scratch lives at its planned offset
+ * in the workspace (docs/abi.md). A symbolic leading batch dim becomes the
+ * n of PREFIX_run_batch when the graph is batch-separable, else an error
+ * (unless fixed_batch). Every problem goes to d: an unwritable path, a
+ * failed link each give one message. Returns DLC_OK, DLC_ERR_INVALID (bad
+ * options or model), DLC_ERR_UNSUPPORTED or DLC_ERR_IO. Never prints,
+ * never exits. */
+dlc_status dlc_codegen_compile(const dlc_graph *g, const dlc_schedule *s,
                                const dlc_codegen_options *opt, dlc_diag *d);
 
 /* True when g has a symbolic batch dimension that compiles as a loop
@@ -96,8 +99,6 @@ bool dlc_codegen_batch_separable(const dlc_graph *g, dlc_diag *d);
 const char *dlc_codegen_prefix(const dlc_graph *g, const char *requested,
                                char *buf, size_t size);
 
-/* True when `cpu` names a CPU the codegen knows for `triple` (NULL: host). */
-bool dlc_codegen_cpu_known(const char *triple, const char *cpu);
 
 /* ------------------------------------------------ in-process execution
  * A compiled model loaded into this process (a temporary shared object,
@@ -106,10 +107,10 @@ bool dlc_codegen_cpu_known(const char *triple, const char *cpu);
 typedef struct dlc_compiled dlc_compiled;
 struct dlc_model;
 
-/* Compiles g with opt (output_path, emit and shared are ignored: a shared
- * object goes to a temporary file; opt->runtime_lib must name a libdlcrt.a
- * for the host) and loads it. Free: dlc_compiled_destroy. */
-dlc_status dlc_compiled_create(const dlc_graph *g,
+/* Compiles g as s says with opt (output_path, emit and shared are ignored:
+ * a shared object goes to a temporary file; opt->runtime_lib must name a
+ * libdlcrt.a for the host) and loads it. Free: dlc_compiled_destroy. */
+dlc_status dlc_compiled_create(const dlc_graph *g, const dlc_schedule *s,
                                const dlc_codegen_options *opt,
                                dlc_compiled **out, dlc_diag *d);
 void dlc_compiled_destroy(dlc_compiled *m);
@@ -129,5 +130,9 @@ int dlc_compiled_run_raw(dlc_compiled *m, const float *const *inputs,
 int dlc_compiled_run_batch_raw(dlc_compiled *m, int64_t n,
                                const float *const *inputs,
                                float *const *outputs);
+
+/* True when every algorithm has an emitter whose compile-time inputs are
+ * the algorithm's CONST_INPUTS column; else *bad names the row (tests). */
+bool dlc_codegen_emitters_consistent(dlc_algo *bad);
 
 #endif /* DLC_CODEGEN_H */

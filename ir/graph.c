@@ -347,3 +347,15 @@ bool dlc_op_set_reduced_output(dlc_op_ctx *c, const dlc_tensor *x,
       dims[rank++] = 1;
   return dlc_op_set_output(c, 0, x->dtype, rank, dims);
 }
+
+bool dlc_value_is_const(const dlc_value *v) {
+  return v->kind == DLC_VALUE_INITIALIZER ||
+         (v->kind == DLC_VALUE_NODE && v->type.data != NULL);
+}
+
+bool dlc_node_is_folded(const dlc_node *n) {
+  for (int i = 0; i < n->n_outputs; i++)
+    if (n->outputs[i] && !dlc_value_is_const(n->outputs[i]))
+      return false;
+  return true;
+}

@@ -146,6 +146,10 @@ typedef struct dlc_tensor {
 int64_t dlc_tensor_numel(const dlc_tensor *t);
 size_t dlc_tensor_nbytes(const dlc_tensor *t);
 bool dlc_tensor_same_shape(const dlc_tensor *a, const dlc_tensor *b);
+/* The axis of o along which s varies when broadcast to o: -1 when s is a
+ * scalar, -2 when it has o's element count, -3 when it varies along several
+ * axes. (A fused PRelu's slope: kernels index it by that axis.) */
+int dlc_tensor_broadcast_axis(const dlc_tensor *s, const dlc_tensor *o);
 /* "[1, 3, 224, 224]" into buf; returns buf. */
 char *dlc_shape_str(const dlc_tensor *t, char *buf, size_t size);
 /* Element i of an int64/int32 tensor as int64 (shape inputs, axes, ...). */
@@ -292,6 +296,11 @@ struct dlc_node {
 
 /* Inputs the operator itself consumes: n_inputs minus the epilogue's. */
 int dlc_node_op_inputs(const dlc_node *n);
+/* A value whose bytes are known at compile time: an initializer, or a node
+ * output that shape inference or constant folding computed. */
+bool dlc_value_is_const(const dlc_value *v);
+/* True when every output of n is known at compile time (n needs no code). */
+bool dlc_node_is_folded(const dlc_node *n);
 
 /* One activation on one element; slope is PRelu's (ignored otherwise). */
 float dlc_activation_apply(const dlc_activation *a, float x, float slope);

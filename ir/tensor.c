@@ -149,3 +149,19 @@ int64_t dlc_broadcast_index(const dlc_tensor *in, const dlc_tensor *out,
   }
   return idx;
 }
+
+int dlc_tensor_broadcast_axis(const dlc_tensor *s, const dlc_tensor *o) {
+  if (dlc_tensor_numel(s) == 1)
+    return -1;
+  if (dlc_tensor_numel(s) == dlc_tensor_numel(o))
+    return -2;
+  int axis = -1, shift = o->rank - s->rank;
+  for (int k = 0; k < s->rank; k++) {
+    if (s->dims[k] == 1)
+      continue;
+    if (axis >= 0)
+      return -3;
+    axis = k + shift;
+  }
+  return axis;
+}

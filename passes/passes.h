@@ -3,9 +3,9 @@
  * Each pass lives in its own file with one entry point and a header comment
  * stating what it requires, what it guarantees afterwards and what it may
  * invalidate; passes/pipeline.c lists them in order. Passes rewrite the graph
- * in place (they unlink nodes with node->dead, never free them), record what
- * they fused on the surviving node (node->epilogue->fused) and, last,
- * plan_memory assigns every activation an offset in one arena. Constant
+ * in place (they unlink nodes with node->dead, never free them) and record
+ * what they fused on the surviving node (node->epilogue->fused); the memory
+ * plan comes after them, in the schedule stage (schedule/). Constant
  * folding evaluates nodes with the interpreter's kernels. No pass sees an
  * LLVM type: codegen reads what the passes decided from the graph.
  * docs/passes.md describes every pass and the memory planner.
@@ -55,44 +55,5 @@ dlc_status dlc_pass_simplify_patterns(dlc_graph *g, dlc_diag *d,
 dlc_status dlc_pass_fold_batchnorm(dlc_graph *g, dlc_diag *d, int *changes);
 dlc_status dlc_pass_fuse_epilogues(dlc_graph *g, dlc_diag *d, int *changes);
 dlc_status dlc_pass_fuse_elementwise(dlc_graph *g, dlc_diag *d, int *changes);
-dlc_status dlc_pass_plan_memory(dlc_graph *g, dlc_diag *d, int *changes);
-
-/* ---------------------------------------------------- memory plan */
-
-/* The alignment of every arena tensor that is not a slice of an elided
- * Concat. */
-enum { DLC_PLAN_ALIGN = 64 };
-
-/* Peak over time of the sum of the byte sizes of simultaneously live arena
- * tensors (activations: node outputs that are not graph outputs), each
- * counted on its own: the figure no planner beats without sharing storage
- * between tensors (in-place element-wise ops and elided Concats do). */
-int64_t dlc_plan_lower_bound(const dlc_graph *g);
-/* Sum of the byte sizes of all arena tensors (one buffer each). */
-int64_t dlc_plan_naive_bytes(const dlc_graph *g);
-/* Checks a planned graph: every arena tensor inside [0, arena_bytes),
- * inputs/outputs at -1, and no two tensors live at the same time overlap,
- * except an element-wise node's output written over the input that dies at
- * it, and the slices of an elided Concat inside its output. Reports each
- * violation naming both values. */
-dlc_status dlc_plan_check(const dlc_graph *g, dlc_diag *d);
-
-/* ---------------------------------------------------- statistics */
-
-/* What `dlc stats` reports about an optimised graph. Per node the CLI reads
- * node->epilogue->fused[0 .. n_fused) (the original operators folded into the
- * node: BatchNormalization by fold_batchnorm, activations and Add by
- * fuse_epilogues; a FusedElementwise node lists its steps in its "ops"
- * attribute). */
-typedef struct dlc_pass_stats {
-  int nodes;                /* live nodes */
-  int fused_nodes;          /* nodes with a non-empty fused list */
-  int64_t arena_bytes;      /* -1 when memory was not planned */
-  int64_t arena_lower_bound_bytes;
-  int64_t naive_bytes;
-  int64_t weights_bytes;    /* initializers read by live nodes */
-} dlc_pass_stats;
-
-void dlc_passes_stats(const dlc_graph *g, dlc_pass_stats *out);
 
 #endif

@@ -3,8 +3,9 @@
  *
  * The table below is the pipeline: read top to bottom. Cleanups (-O1) make
  * the graph smaller without changing how operators are computed; -O2 adds
- * the rewrites into fused and dlc-domain operators. plan_memory runs last
- * because any later re-sort would invalidate its liveness. */
+ * the rewrites into fused and dlc-domain operators. The schedule stage
+ * (schedule/) follows: algorithms, tiles, then the memory plan, which any
+ * later re-sort would invalidate. */
 #include <string.h>
 
 #include "passes.h"
@@ -34,9 +35,6 @@ static const pass_entry pipeline[] = {
      "fuse activation, residual Add and activation into Conv/Gemm/MatMul"},
     {"fuse_elementwise", 2, dlc_pass_fuse_elementwise,
      "run chains of element-wise operators as one FusedElementwise loop"},
-    {"plan_memory", 1, dlc_pass_plan_memory,
-     "assign every activation an offset in one arena (liveness, greedy by "
-     "size, in-place, Concat elision)"},
 };
 
 enum { N_PASSES = sizeof pipeline / sizeof pipeline[0] };
@@ -79,7 +77,11 @@ static bool check_options(const dlc_pass_options *o, dlc_diag *d) {
                      o->disabled[i]);
       ok = false;
     }
+  /* "schedule" and "plan_memory" name the stage after the passes (its
+   * driver prints that dump). */
   if (o->dump_after && strcmp(o->dump_after, "all") != 0 &&
+      strcmp(o->dump_after, "schedule") != 0 &&
+      strcmp(o->dump_after, "plan_memory") != 0 &&
       !dlc_pass_exists(o->dump_after)) {
     dlc_diag_error(d, "", "--dump-ir: unknown pass '%s'", o->dump_after);
     ok = false;

@@ -164,3 +164,31 @@ void guarded_alloc(guarded *g, size_t bytes) {
 }
 
 void guarded_free(guarded *g) { munmap(g->map, g->map_size); }
+
+dlc_status th_compiled_create(const dlc_graph *g, const dlc_codegen_options *o,
+                              const char *conv_kind, dlc_compiled **out,
+                              dlc_diag *d) {
+  dlc_driver_options dopt;
+  dlc_driver_options_init(&dopt);
+  dopt.run_passes = false;
+  dopt.passes.opt_level = o->opt_level;
+  dopt.codegen = *o;
+  dopt.schedule.conv_kind = conv_kind;
+  /* planning writes offsets into the graph, nothing the caller reads */
+  return dlc_driver_load((dlc_graph *)g, &dopt, out, d);
+}
+
+dlc_schedule *th_plan(dlc_graph *g, bool in_place, dlc_diag *d) {
+  dlc_target_desc t;
+  if (!dlc_codegen_describe_target(NULL, NULL, NULL, &t, d))
+    return NULL;
+  dlc_schedule_options so = {.in_place = in_place};
+  dlc_schedule *s = NULL;
+  if (dlc_schedule_create(g, &t, &so, &s, d) != DLC_OK)
+    return NULL;
+  if (dlc_schedule_plan_memory(g, s, d) != DLC_OK) {
+    dlc_schedule_destroy(s);
+    return NULL;
+  }
+  return s;
+}

@@ -2,6 +2,7 @@
 #ifndef DLC_TEST_HELPERS_H
 #define DLC_TEST_HELPERS_H
 
+#include "driver/driver.h"
 #include "ir/ir.h"
 
 /* A float32 tensor descriptor (data borrowed) of the given shape. */
@@ -63,5 +64,17 @@ void guarded_free(guarded *g);
 
 /* Read a whole file into a malloc'd NUL-terminated buffer (NULL if absent). */
 char *th_read_file(const char *path, size_t *size);
+
+/* Schedules, plans and compiles g (already optimised, or as loaded) into
+ * the in-process engine with o (its opt_level also sets in-place planning);
+ * conv_kind as the schedule option (NULL: by shape). The graph's memory
+ * plan is written (it is otherwise unchanged). */
+dlc_status th_compiled_create(const dlc_graph *g, const dlc_codegen_options *o,
+                              const char *conv_kind, dlc_compiled **out,
+                              dlc_diag *d);
+/* Schedules g for the generic host CPU and plans its memory (in place
+ * when in_place); returns the schedule (free: dlc_schedule_destroy) or
+ * NULL with the reasons in d. */
+dlc_schedule *th_plan(dlc_graph *g, bool in_place, dlc_diag *d);
 
 #endif

@@ -2,9 +2,9 @@
  * --dim bind symbolic dims for dlc, run, bench, stats and show; a symbol
  * other than the batch left unbound is an error naming it and the option;
  * `dlc ops` lists the operator table; an unknown first word is reported as a
- * command with the nearest one. Oracles: PyTorch's outputs for
- * tests/onnx/attention_dynamic (declared [N, L, 16], exported with
- * torch.onnx), the ONNX spec's shapes, and the DLC_OP rows of ir/ *.def. */
+ * command with the nearest one. Oracles: shapes by the ONNX rules
+ * (tests/onnx/attention_dynamic, declared [N, L, 16], keeps its input's
+ * shape), Relu by hand, and the DLC_OP rows of ir/ *.def. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +13,11 @@
 #include <cjson/cJSON.h>
 
 #include "cli_run.h"
+#include "npy/npy.h"
 #include "helpers.h"
 
 #define ATTN DLC_SOURCE_DIR "/tests/onnx/attention_dynamic.onnx"
 #define ATTN_IN DLC_SOURCE_DIR "/tests/onnx/attention_dynamic_in.npy"
-#define ATTN_OUT DLC_SOURCE_DIR "/tests/onnx/attention_dynamic_out.npy"
 
 TestSuite(cli_shapes, .init = tmp_setup, .fini = tmp_teardown);
 
@@ -64,13 +64,45 @@ Test(cli_shapes, dim_and_input_shape_set_the_shapes) {
   expect_status(&r, 0, "show --dim");
   cr_expect(strstr(r.out, "%x : float32 [2, 4, 16]"), "%s", r.out);
   cli_free(&r);
-  /* a compiled model is specialised to the bound size */
-  r = DLC(ATTN, "-o", tmp("a.o"), "--input-shape", "x=2,6,16");
-  expect_status(&r, 0, "compile --input-shape");
+}
+
+/* y = Relu(x), x declared [N, L, 2]. */
+static const char *write_relu_model(void) {
+  const char *path = tmp("relu_nl.json");
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fputs("{\"format\": \"dlc-graph\", \"version\": 1, \"name\": \"r\",\n"
+        " \"inputs\": [{\"name\": \"x\", \"dtype\": \"float32\", "
+        "\"shape\": [\"N\", \"L\", 2]}],\n"
+        " \"outputs\": [{\"name\": \"y\"}],\n"
+        " \"nodes\": [{\"name\": \"r\", \"op\": \"Relu\", \"inputs\": "
+        "[\"x\"], \"outputs\": [\"y\"]}]}\n", f);
+  fclose(f);
+  return path;
+}
+
+Test(cli_shapes, a_compiled_model_is_specialised_to_the_bound_sizes) {
+  const char *m = write_relu_model();
+  cli_result r = DLC(m, "-o", tmp("a.o"));
+  expect_status(&r, 1, "compile with L unbound");
+  cr_expect(strstr(r.err, "the symbol 'L', which is not bound"), "%s", r.err);
+  cli_free(&r);
+  r = DLC(m, "-o", tmp("a.o"), "--dim", "L=3");
+  expect_status(&r, 0, "compile --dim L=3");
   cli_free(&r);
   char *h = th_read_file(tmp("a.h"), NULL);
   cr_assert_not_null(h);
-  cr_expect(strstr(h, "_INPUT0_SHAPE {2, 6, 16}"), "%s", h);
+  /* the batch stays symbolic (-1, run_batch's n), L is 3 */
+  cr_expect(strstr(h, "#define R_INPUT0_SHAPE {-1, 3, 2}") &&
+                strstr(h, "#define R_BATCHED 1"), "%s", h);
+  free(h);
+  r = DLC(m, "-o", tmp("b.o"), "--input-shape", "x=4,5,2");
+  expect_status(&r, 0, "compile --input-shape x=4,5,2");
+  cli_free(&r);
+  h = th_read_file(tmp("b.h"), NULL);
+  cr_assert_not_null(h);
+  cr_expect(strstr(h, "#define R_INPUT0_SHAPE {4, 5, 2}") &&
+                strstr(h, "#define R_BATCHED 0"), "%s", h);
   free(h);
 }
 
@@ -101,28 +133,34 @@ Test(cli_shapes, bad_bindings_are_reported) {
 }
 
 Test(cli_shapes, run_checks_the_arrays_and_the_compiled_engine_uses_them) {
-  /* the fixture's input is [2, 6, 16] */
+  /* the attention fixture's input is [2, 6, 16] */
   cli_result r = DLC("run", ATTN, "--input", ATTN_IN, "--output", tmp("y.npy"),
                      "--dim", "L=5");
   expect_status(&r, 1, "run --dim L=5 with L = 6");
   cr_expect(strstr(r.err, "does not match the declared shape [N, 5, 16]"),
             "%s", r.err);
   cli_free(&r);
-  r = DLC("run", ATTN, "--input", ATTN_IN, "--output", tmp("y.npy"),
-          "--engine", "compiled", "--dim", "L=6");
-  expect_status(&r, 0, "run --engine compiled");
+  /* the compiled engine takes L from the array, not 1: Relu by hand */
+  const char *m = write_relu_model();
+  const float x[12] = {-1, 2, -3, 4, 5, -6, 7, -8, 0.5f, -0.5f, 9, -9};
+  const float want[12] = {0, 2, 0, 4, 5, 0, 7, 0, 0.5f, 0, 9, 0};
+  dlc_tensor t = th_f32(x, 3, (const int64_t[]){2, 3, 2});
+  dlc_diag d;
+  dlc_diag_init(&d, "t");
+  cr_assert_eq(dlc_npy_write(tmp("x.npy"), &t, &d), DLC_OK);
+  dlc_diag_free(&d);
+  r = DLC("run", m, "--input", tmp("x.npy"), "--output", tmp("y.npy"),
+          "--engine", "compiled");
+  expect_status(&r, 0, "run --engine compiled, L = 3 from the array");
   cli_free(&r);
-  size_t n1 = 0, n2 = 0;
-  char *got = th_read_file(tmp("y.npy"), &n1);
-  char *want = th_read_file(ATTN_OUT, &n2);
-  cr_assert(got && want && n1 == n2, "output sizes %zu vs %zu", n1, n2);
-  /* .npy: same header, float32 data within 1e-4 of PyTorch's */
-  size_t hdr = 10 + (size_t)((unsigned char)want[8] | (unsigned char)want[9] << 8);
-  cr_expect(!memcmp(got, want, hdr), "npy headers differ");
-  const float *g = (const float *)(got + hdr), *w = (const float *)(want + hdr);
-  th_assert_close(g, w, (int64_t)((n2 - hdr) / 4), 1e-4, 1e-4);
-  free(got);
-  free(want);
+  dlc_tensor y;
+  dlc_diag_init(&d, "y");
+  cr_assert_eq(dlc_npy_read(tmp("y.npy"), &y, &d), DLC_OK);
+  dlc_diag_free(&d);
+  cr_assert(y.rank == 3 && y.dims[0] == 2 && y.dims[1] == 3 && y.dims[2] == 2,
+            "output shape");
+  th_assert_close(y.data, want, 12, 0, 0);
+  free(y.data);
 }
 
 Test(cli_shapes, ops_lists_every_row_of_the_operator_table) {

@@ -220,7 +220,7 @@ static dlc_compiled *compile_case(const model_case *m, const char *cpu) {
   dlc_diag d;
   dlc_diag_init(&d, "abi");
   dlc_compiled *c = NULL;
-  dlc_status st = dlc_compiled_create(m->g, &o, &c, &d);
+  dlc_status st = th_compiled_create(m->g, &o, NULL, &c, &d);
   if (st != DLC_OK)
     dlc_diag_print(&d, stderr);
   dlc_diag_free(&d);

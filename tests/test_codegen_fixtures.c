@@ -106,7 +106,7 @@ static int run_config(const case_data *k, const char *cpu, int opt) {
   dlc_diag d;
   dlc_diag_init(&d, k->name);
   dlc_compiled *m = NULL;
-  dlc_status st = dlc_compiled_create(k->g, &o, &m, &d);
+  dlc_status st = th_compiled_create(k->g, &o, NULL, &m, &d);
   if (st == DLC_ERR_UNSUPPORTED && dlc_diag_contains(&d, "node '")) {
     dlc_diag_free(&d);
     return 0;

@@ -204,7 +204,7 @@ static void run_on(const kcase *c, const char *cpu) {
   dlc_diag d;
   dlc_diag_init(&d, "kernels");
   dlc_compiled *m = NULL;
-  dlc_status st = dlc_compiled_create(c->g, &o, &m, &d);
+  dlc_status st = th_compiled_create(c->g, &o, NULL, &m, &d);
   if (st != DLC_OK)
     dlc_diag_print(&d, stderr);
   dlc_diag_free(&d);

@@ -76,7 +76,7 @@ static float *compile_run(const dlc_graph *g, const char *cpu, const float *x,
   dlc_diag d;
   dlc_diag_init(&d, "math");
   dlc_compiled *m = NULL;
-  dlc_status st = dlc_compiled_create(g, &o, &m, &d);
+  dlc_status st = th_compiled_create(g, &o, NULL, &m, &d);
   if (st != DLC_OK)
     dlc_diag_print(&d, stderr);
   dlc_diag_free(&d);

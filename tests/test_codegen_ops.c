@@ -189,7 +189,7 @@ static bool compile(const ocase *c, const char *cpu, int opt,
   o.prefix = "ops";
   dlc_diag d;
   dlc_diag_init(&d, "ops");
-  dlc_status st = dlc_compiled_create(c->g, &o, m, &d);
+  dlc_status st = th_compiled_create(c->g, &o, NULL, m, &d);
   bool typed = st != DLC_OK &&
                dlc_diag_contains(&d, "compiled code handles float32 only");
   if (st != DLC_OK && !typed)

@@ -1,12 +1,20 @@
-/* plan_memory.c — pass plan_memory, and the plan's figures and checker.
+/* plan_memory.c — the one memory planner (every -O level), its figures and
+ * its checker. The last step of the schedule stage.
  *
- * Requires: a sorted graph with inferred shapes, after every other pass
- *   (the plan is valid for this node order; re-sorting means re-planning).
- * Guarantees: graph->memory_planned, graph->arena_bytes, and for every
- *   value its arena_offset: -1 for graph inputs, graph outputs (they stay in
- *   the caller's buffers), initializers and dead values; otherwise a byte
- *   offset into one activation arena such that no two tensors live at the
- *   same time overlap, except where sharing is the point (below).
+ * Requires: a sorted graph with inferred shapes, after every pass, and its
+ *   schedule (the plan is valid for this node order and these kernels;
+ *   re-sorting or re-scheduling means re-planning).
+ * Guarantees: graph->memory_planned, graph->arena_bytes (the whole
+ *   workspace), for every value its arena_offset: -1 for graph inputs,
+ *   graph outputs (they stay in the caller's buffers), initializers and dead
+ *   values; otherwise a byte offset into one arena such that no two tensors
+ *   live at the same time overlap, except where sharing is the point
+ *   (below); for every node with scratch its record's scratch_offset; and
+ *   views that share their input's storage are marked DLC_SCHED_ALIAS,
+ *   elided Concats DLC_SCHED_ELIDED.
+ * Size arithmetic: every tensor and scratch size, and their sum, must stay
+ *   below 2^62 bytes (then no offset computation can overflow), and the
+ *   workspace below the schedule's max_workspace; else the node is named.
  *
  * Algorithm:
  *   1. Liveness. With nodes numbered in order, an arena tensor (a live
@@ -41,12 +49,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pass_util.h"
+#include "schedule/schedule.h"
 
 /* -------------------------------------------------------------- liveness */
 
+/* A tensor of the arena: a value, or (v NULL) the scratch of node `node`. */
 typedef struct tinfo {
   dlc_value *v;
+  int node;
   int64_t size;
   int def, last;
   int buffer;     /* root buffer index (tinfo index of its owner) */
@@ -72,8 +82,12 @@ static void live_set_free(live_set *s) {
 }
 
 /* Arena tensors in definition order, with their intervals. */
-static void collect(const dlc_graph *g, live_set *s) {
-  s->t = calloc(g->values.n + 1, sizeof *s->t);
+static void collect_scratch(const dlc_graph *g, const dlc_schedule *sc,
+                            live_set *s);
+
+static void collect(const dlc_graph *g, const dlc_schedule *sc,
+                    live_set *s) {
+  s->t = calloc(g->values.n + g->nodes.n + 1, sizeof *s->t);
   s->of_value = malloc((g->values.n + 1) * sizeof *s->of_value);
   DLC_ASSERT(s->t && s->of_value);
   s->n = 0;
@@ -91,23 +105,48 @@ static void collect(const dlc_graph *g, live_set *s) {
     }
     for (int k = 0; k < n->n_outputs; k++) {
       dlc_value *v = n->outputs[k];
-      if (!v || pu_is_output(g, v) || s->of_value[v->id] >= 0)
+      if (!v || v->is_output || s->of_value[v->id] >= 0)
         continue;
       tinfo *t = &s->t[s->n];
-      *t = (tinfo){v, (int64_t)dlc_tensor_nbytes(&v->type), (int)i, (int)i,
-                   s->n, 0, false};
+      *t = (tinfo){v, -1, (int64_t)dlc_tensor_nbytes(&v->type), (int)i,
+                   (int)i, s->n, 0, false};
       s->of_value[v->id] = s->n++;
     }
   }
+  if (sc)
+    collect_scratch(g, sc, s);
+}
+
+/* Kernel scratch: live only while its node runs. */
+static void collect_scratch(const dlc_graph *g, const dlc_schedule *sc,
+                            live_set *s) {
+  for (size_t i = 0; i < g->nodes.n; i++) {
+    const dlc_node_sched *r = dlc_schedule_node(sc, g->nodes.items[i]);
+    if (r->kind == DLC_SCHED_KERNEL && r->scratch > 0) {
+      s->t[s->n] = (tinfo){NULL, (int)i, r->scratch, (int)i, (int)i, s->n, 0,
+                           false};
+      s->n++;
+    }
+  }
+}
+
+static const char *t_name(const dlc_graph *g, const tinfo *t) {
+  return t->v ? t->v->name : g->nodes.items[t->node]->name;
+}
+
+static int64_t t_offset(const dlc_graph *g, const dlc_schedule *sc,
+                        const tinfo *t) {
+  return t->v ? t->v->arena_offset
+              : dlc_schedule_node(sc, g->nodes.items[t->node])->scratch_offset;
 }
 
 static int64_t align_up(int64_t x) {
   return (x + DLC_PLAN_ALIGN - 1) / DLC_PLAN_ALIGN * DLC_PLAN_ALIGN;
 }
 
-int64_t dlc_plan_naive_bytes(const dlc_graph *g) {
+int64_t dlc_plan_naive_bytes(const dlc_graph *g, const dlc_schedule *sc) {
   live_set s;
-  collect(g, &s);
+  collect(g, sc, &s);
   int64_t total = 0;
   for (int i = 0; i < s.n; i++)
     total += s.t[i].size;
@@ -115,9 +154,9 @@ int64_t dlc_plan_naive_bytes(const dlc_graph *g) {
   return total;
 }
 
-int64_t dlc_plan_lower_bound(const dlc_graph *g) {
+int64_t dlc_plan_lower_bound(const dlc_graph *g, const dlc_schedule *sc) {
   live_set s;
-  collect(g, &s);
+  collect(g, sc, &s);
   /* Difference array over node numbers: +size at def, -size after last. */
   int64_t *delta = calloc(g->nodes.n + 2, sizeof *delta);
   DLC_ASSERT(delta != NULL);
@@ -236,11 +275,14 @@ static int in_place_input(const dlc_node *n, int t, const live_set *s,
   return -1;
 }
 
-static void plan_in_place(const dlc_graph *g, live_set *s, buffer *b) {
+/* Views share their input's storage at every level; element-wise nodes
+ * write over a dying input only when in_place (-O1 and up). */
+static void plan_in_place(const dlc_graph *g, live_set *s, buffer *b,
+                          bool in_place) {
   for (size_t i = 0; i < g->nodes.n; i++) {
     const dlc_node *n = g->nodes.items[i];
     if (n->dead || n->epilogue || n->n_outputs < 1 || !n->outputs[0] ||
-        !may_run_in_place(n))
+        !may_run_in_place(n) || (!in_place && !is_view(n->op)))
       continue;
     int oi = s->of_value[n->outputs[0]->id];
     if (oi < 0 || s->t[oi].slice || s->t[oi].buffer != oi)
@@ -357,29 +399,37 @@ static int64_t assign_offsets(live_set *s, buffer *b) {
   return arena;
 }
 
-/* One complete plan with the Concats allow permits elided; returns the
- * arena size, and when commit, writes the offsets into the graph. */
-static int64_t plan_once(dlc_graph *g, const bool *allow, bool commit) {
+/* One complete plan with the Concats allow permits elided (NULL: none);
+ * returns the arena size, and when commit, writes the offsets into the
+ * graph and the schedule. */
+static int64_t plan_once(dlc_graph *g, dlc_schedule *sc, const bool *allow,
+                         bool commit) {
   for (size_t i = 0; i < g->values.n; i++)
     g->values.items[i]->arena_offset = -1;
   for (size_t i = 0; i < g->nodes.n; i++)
     g->nodes.items[i]->elided = false;
   live_set s;
-  collect(g, &s);
+  collect(g, sc, &s);
   buffer *b = calloc((size_t)s.n + 1, sizeof *b);
   DLC_ASSERT(b != NULL);
   for (int i = 0; i < s.n; i++)
     b[i] = (buffer){s.t[i].size, 0, s.t[i].def, s.t[i].last, false};
-  elide_concats(g, &s, b, allow);
-  plan_in_place(g, &s, b);
+  if (allow)
+    elide_concats(g, &s, b, allow);
+  plan_in_place(g, &s, b, sc->opt.in_place);
   for (int i = 0; i < s.n; i++)
     if (s.t[i].buffer == i)
       b[i].size = align_up(b[i].size);
   int64_t arena = assign_offsets(&s, b);
   if (commit) {
     g->arena_bytes = arena;
-    for (int i = 0; i < s.n; i++)
-      s.t[i].v->arena_offset = b[s.t[i].buffer].offset + s.t[i].rel;
+    for (int i = 0; i < s.n; i++) {
+      int64_t at = b[s.t[i].buffer].offset + s.t[i].rel;
+      if (s.t[i].v)
+        s.t[i].v->arena_offset = at;
+      else
+        sc->nodes[g->nodes.items[s.t[i].node]->id].scratch_offset = at;
+    }
   } else {
     for (size_t i = 0; i < g->nodes.n; i++)
       g->nodes.items[i]->elided = false;
@@ -394,14 +444,14 @@ static int64_t plan_once(dlc_graph *g, const bool *allow, bool commit) {
  * entire output. Elisions are kept while the arena stays within 1.10x of
  * the lower bound; past that, each one that makes the arena larger is
  * given up (in graph order). */
-static void choose_elisions(dlc_graph *g, bool *allow) {
-  int64_t bound = dlc_plan_lower_bound(g);
-  int64_t best = plan_once(g, allow, false);
+static void choose_elisions(dlc_graph *g, dlc_schedule *sc, bool *allow) {
+  int64_t bound = dlc_plan_lower_bound(g, sc);
+  int64_t best = plan_once(g, sc, allow, false);
   for (size_t i = 0; i < g->nodes.n && best * 10 > bound * 11; i++) {
     if (g->nodes.items[i]->dead || g->nodes.items[i]->op != DLC_OP_CONCAT)
       continue;
     allow[i] = false;
-    int64_t a = plan_once(g, allow, false);
+    int64_t a = plan_once(g, sc, allow, false);
     if (a < best)
       best = a;
     else
@@ -409,17 +459,114 @@ static void choose_elisions(dlc_graph *g, bool *allow) {
   }
 }
 
-dlc_status dlc_pass_plan_memory(dlc_graph *g, dlc_diag *d, int *changes) {
-  (void)d;
-  (void)changes; /* offsets only: no re-sort wanted */
-  bool *allow = malloc((g->nodes.n + 1) * sizeof *allow);
-  DLC_ASSERT(allow != NULL);
-  for (size_t i = 0; i < g->nodes.n; i++)
-    allow[i] = true;
-  choose_elisions(g, allow);
-  plan_once(g, allow, true);
-  g->memory_planned = true;
+/* Every size, and their sum, below 2^62: no offset, alignment or sum the
+ * planner computes can then overflow int64. Names the first offender. */
+enum { PLAN_SIZE_LIMIT_LOG2 = 62 };
+
+static bool sizes_bounded(const dlc_graph *g, const dlc_schedule *sc,
+                          dlc_diag *d) {
+  const int64_t limit = (int64_t)1 << PLAN_SIZE_LIMIT_LOG2;
+  live_set s;
+  collect(g, sc, &s);
+  int64_t total = 0;
+  bool ok = true;
+  for (int i = 0; i < s.n && ok; i++) {
+    size_t sz = s.t[i].v ? dlc_tensor_nbytes(&s.t[i].v->type)
+                         : (size_t)s.t[i].size;
+    if (sz >= (size_t)limit || s.t[i].size < 0 || total >= limit - (int64_t)sz) {
+      dlc_diag_error(d, "", "%s '%s': the workspace would exceed 2^62 bytes",
+                     s.t[i].v ? "tensor" : "scratch of node", t_name(g, &s.t[i]));
+      ok = false;
+    }
+    total += (int64_t)sz + DLC_PLAN_ALIGN;
+  }
+  live_set_free(&s);
+  return ok;
+}
+
+/* The node whose live tensors reach the highest arena byte (for the
+ * workspace-limit message). */
+static const dlc_node *peak_node(const dlc_graph *g, const dlc_schedule *sc) {
+  live_set s;
+  collect(g, sc, &s);
+  int64_t top = -1;
+  int at = 0;
+  for (int i = 0; i < s.n; i++) {
+    int64_t end = t_offset(g, sc, &s.t[i]) + s.t[i].size;
+    if (end > top) {
+      top = end;
+      at = s.t[i].def;
+    }
+  }
+  live_set_free(&s);
+  return g->nodes.n ? g->nodes.items[at] : NULL;
+}
+
+/* A view aliases when the plan shares the storage, or when its input lives
+ * outside the workspace (read-only for the whole run) and its output is not
+ * a slice some Concat expects written. */
+static bool is_concat_slice(const dlc_graph *g, const dlc_value *v) {
+  for (size_t k = 0; k < g->nodes.n; k++) {
+    const dlc_node *n = g->nodes.items[k];
+    for (int i = 0; !n->dead && n->elided && i < n->n_inputs; i++)
+      if (n->inputs[i] == v)
+        return true;
+  }
+  return false;
+}
+
+static bool view_aliases(const dlc_graph *g, const dlc_node *n) {
+  const dlc_value *in = n->inputs[0], *out = n->outputs[0];
+  if (!is_view(n->op) || !in || !out || out->is_output)
+    return false;
+  if (dlc_value_is_const(in) || in->arena_offset < 0)
+    return !is_concat_slice(g, out);
+  return out->arena_offset == in->arena_offset;
+}
+
+static void mark_storage_kinds(const dlc_graph *g, dlc_schedule *sc) {
+  for (size_t k = 0; k < g->nodes.n; k++) {
+    const dlc_node *n = g->nodes.items[k];
+    dlc_node_sched *r = &sc->nodes[n->id];
+    if (r->kind != DLC_SCHED_KERNEL)
+      continue;
+    if (n->elided) {
+      r->kind = DLC_SCHED_ELIDED;
+      snprintf(r->why, sizeof r->why, "its producers write its slices");
+    } else if (view_aliases(g, n)) {
+      r->kind = DLC_SCHED_ALIAS;
+      snprintf(r->why, sizeof r->why, "a view sharing its input's storage");
+    }
+  }
+}
+
+dlc_status dlc_schedule_plan_memory(dlc_graph *g, dlc_schedule *sc,
+                                    dlc_diag *d) {
+  DLC_ASSERT(sc->g == g && sc->n_nodes == g->nodes.n);
+  if (!sizes_bounded(g, sc, d))
+    return DLC_ERR_INVALID;
+  bool *allow = NULL;
+  if (sc->opt.in_place) {
+    allow = malloc((g->nodes.n + 1) * sizeof *allow);
+    DLC_ASSERT(allow != NULL);
+    for (size_t i = 0; i < g->nodes.n; i++)
+      allow[i] = true;
+    choose_elisions(g, sc, allow);
+  }
+  plan_once(g, sc, allow, true);
   free(allow);
+  g->memory_planned = true;
+  sc->planned = true;
+  sc->workspace_bytes = g->arena_bytes;
+  if (sc->opt.max_workspace > 0 && g->arena_bytes > sc->opt.max_workspace) {
+    const dlc_node *n = peak_node(g, sc);
+    dlc_diag_error(d, "", "node '%s': the workspace would be %lld bytes, "
+                   "above the limit of %lld (--max-workspace)",
+                   n ? n->name : "?", (long long)g->arena_bytes,
+                   (long long)sc->opt.max_workspace);
+    return DLC_ERR_INVALID;
+  }
+  mark_storage_kinds(g, sc);
   return DLC_OK;
 }
 
@@ -427,6 +574,8 @@ dlc_status dlc_pass_plan_memory(dlc_graph *g, dlc_diag *d, int *changes) {
 
 /* o = n(i, ...) computed in place: n element-wise, i dies at n, same place. */
 static bool in_place_pair(const tinfo *i, const tinfo *o) {
+  if (!i->v || !o->v)
+    return false;
   const dlc_node *n = o->v->producer;
   if (!may_run_in_place(n) ||
       i->last != o->def || i->v->arena_offset != o->v->arena_offset ||
@@ -440,6 +589,8 @@ static bool in_place_pair(const tinfo *i, const tinfo *o) {
 
 /* i is a slice of o, the output of an elided Concat, at its slice offset. */
 static bool concat_pair(const tinfo *i, const tinfo *o) {
+  if (!i->v || !o->v)
+    return false;
   const dlc_node *c = o->v->producer;
   int axis;
   if (c->op != DLC_OP_CONCAT || !c->elided ||
@@ -460,11 +611,12 @@ static bool may_share(const tinfo *a, const tinfo *b) {
          concat_pair(b, a);
 }
 
-static void check_pairs(const live_set *s, dlc_diag *d) {
+static void check_pairs(const dlc_graph *g, const dlc_schedule *sc,
+                        const live_set *s, dlc_diag *d) {
   for (int i = 0; i < s->n; i++)
     for (int j = i + 1; j < s->n; j++) {
       const tinfo *a = &s->t[i], *b = &s->t[j];
-      int64_t ao = a->v->arena_offset, bo = b->v->arena_offset;
+      int64_t ao = t_offset(g, sc, a), bo = t_offset(g, sc, b);
       bool time = a->def <= b->last && b->def <= a->last;
       bool space = a->size > 0 && b->size > 0 && ao < bo + b->size &&
                    bo < ao + a->size;
@@ -472,24 +624,25 @@ static void check_pairs(const live_set *s, dlc_diag *d) {
         dlc_diag_error(d, "memory plan",
                        "'%s' [%lld, +%lld) and '%s' [%lld, +%lld) are live "
                        "at the same time and overlap",
-                       a->v->name, (long long)ao, (long long)a->size,
-                       b->v->name, (long long)bo, (long long)b->size);
+                       t_name(g, a), (long long)ao, (long long)a->size,
+                       t_name(g, b), (long long)bo, (long long)b->size);
     }
 }
 
-dlc_status dlc_plan_check(const dlc_graph *g, dlc_diag *d) {
+dlc_status dlc_plan_check(const dlc_graph *g, const dlc_schedule *sc,
+                          dlc_diag *d) {
   int before = dlc_diag_count(d);
   if (!g->memory_planned) {
     dlc_diag_error(d, "memory plan", "the graph has no memory plan");
     return DLC_ERR_INVALID;
   }
   live_set s;
-  collect(g, &s);
+  collect(g, sc, &s);
   for (int i = 0; i < s.n; i++) {
-    const dlc_value *v = s.t[i].v;
-    if (v->arena_offset < 0 || v->arena_offset + s.t[i].size > g->arena_bytes)
+    int64_t at = t_offset(g, sc, &s.t[i]);
+    if (at < 0 || at + s.t[i].size > g->arena_bytes)
       dlc_diag_error(d, "memory plan", "'%s' at %lld (+%lld) is outside the "
-                     "arena of %lld bytes", v->name, (long long)v->arena_offset,
+                     "arena of %lld bytes", t_name(g, &s.t[i]), (long long)at,
                      (long long)s.t[i].size, (long long)g->arena_bytes);
   }
   for (size_t i = 0; i < g->inputs.n; i++)
@@ -500,14 +653,15 @@ dlc_status dlc_plan_check(const dlc_graph *g, dlc_diag *d) {
     if (g->outputs.items[i]->arena_offset != -1)
       dlc_diag_error(d, "memory plan", "graph output '%s' is in the arena",
                      g->outputs.items[i]->name);
-  check_pairs(&s, d);
+  check_pairs(g, sc, &s, d);
   live_set_free(&s);
   return dlc_diag_count(d) == before ? DLC_OK : DLC_ERR_INVALID;
 }
 
 /* ------------------------------------------------------------- statistics */
 
-void dlc_passes_stats(const dlc_graph *g, dlc_pass_stats *out) {
+void dlc_plan_stats_compute(const dlc_graph *g, const dlc_schedule *sc,
+                            dlc_plan_stats *out) {
   memset(out, 0, sizeof *out);
   bool *seen = calloc(g->values.n + 1, sizeof *seen);
   DLC_ASSERT(seen != NULL);
@@ -527,6 +681,6 @@ void dlc_passes_stats(const dlc_graph *g, dlc_pass_stats *out) {
   }
   free(seen);
   out->arena_bytes = g->memory_planned ? g->arena_bytes : -1;
-  out->arena_lower_bound_bytes = dlc_plan_lower_bound(g);
-  out->naive_bytes = dlc_plan_naive_bytes(g);
+  out->arena_lower_bound_bytes = dlc_plan_lower_bound(g, sc);
+  out->naive_bytes = dlc_plan_naive_bytes(g, sc);
 }

@@ -1,0 +1,125 @@
+/* driver.c — the pipeline as a plain list of calls (see driver.h). */
+#include <string.h>
+
+#include "driver/driver.h"
+#include "frontend/frontend.h"
+
+void dlc_driver_options_init(dlc_driver_options *o) {
+  memset(o, 0, sizeof *o);
+  dlc_codegen_options_init(&o->codegen);
+  o->passes.opt_level = o->codegen.opt_level;
+  o->run_passes = true;
+}
+
+static bool has_batch_symbol(const dlc_graph *g) {
+  for (size_t i = 0; i < g->inputs.n; i++)
+    if (g->inputs.items[i]->type.rank > 0 && g->inputs.items[i]->sym[0])
+      return true;
+  return false;
+}
+
+/* Binds the leading symbolic dim of every input to n and re-infers. */
+static dlc_status bind_batch(dlc_graph *g, int64_t n, dlc_diag *d) {
+  dlc_dim_binding binds[16];
+  int nb = 0;
+  for (size_t i = 0; i < g->inputs.n && nb < 16; i++) {
+    const dlc_value *v = g->inputs.items[i];
+    if (v->type.rank > 0 && v->sym[0])
+      binds[nb++] = (dlc_dim_binding){v->sym[0], n};
+  }
+  return dlc_graph_infer_shapes(g, binds, nb, d);
+}
+
+/* A symbolic batch stays symbolic (PREFIX_run_batch loops over it) unless
+ * the caller fixes it or the optimised graph mixes batch items. */
+static dlc_status settle_batch(dlc_graph *g, const dlc_driver_options *o,
+                               bool *fixed, dlc_diag *d) {
+  *fixed = o->codegen.fixed_batch;
+  if (o->batch <= 0 || !has_batch_symbol(g))
+    return DLC_OK;
+  dlc_diag quiet;
+  dlc_diag_init(&quiet, "");
+  *fixed = o->force_fixed_batch || !dlc_codegen_batch_separable(g, &quiet);
+  dlc_diag_free(&quiet);
+  return *fixed ? bind_batch(g, o->batch, d) : DLC_OK;
+}
+
+dlc_status dlc_driver_schedule(dlc_graph *g, const dlc_driver_options *o,
+                               dlc_schedule **out, bool *fixed_batch,
+                               dlc_diag *d) {
+  *out = NULL;
+  dlc_status st = o->run_passes ? dlc_passes_run(g, &o->passes, d) : DLC_OK;
+  if (st == DLC_OK)
+    st = settle_batch(g, o, fixed_batch, d);
+  dlc_target_desc target;
+  if (st == DLC_OK &&
+      !dlc_codegen_describe_target(o->codegen.triple, o->codegen.cpu,
+                                   o->codegen.features, &target, d))
+    st = DLC_ERR_INVALID;
+  dlc_schedule_options so = o->schedule;
+  so.in_place = o->passes.opt_level >= 1;
+  dlc_schedule *s = NULL;
+  if (st == DLC_OK)
+    st = dlc_schedule_create(g, &target, &so, &s, d);
+  if (st == DLC_OK)
+    st = dlc_schedule_plan_memory(g, s, d);
+  const char *dump = o->passes.dump_after;
+  if (st == DLC_OK && dump &&
+      (!strcmp(dump, "all") || !strcmp(dump, "schedule") ||
+       !strcmp(dump, "plan_memory"))) {
+    FILE *to = o->passes.dump_to ? o->passes.dump_to : stderr;
+    fprintf(to, "; ---- IR after plan_memory (the schedule stage)\n");
+    dlc_graph_print(g, to);
+    dlc_schedule_print(s, to);
+  }
+  if (st != DLC_OK) {
+    dlc_schedule_destroy(s);
+    return st;
+  }
+  *out = s;
+  return DLC_OK;
+}
+
+dlc_status dlc_driver_compile(dlc_graph *g, const dlc_driver_options *o,
+                              dlc_schedule **sched_out, dlc_diag *d) {
+  dlc_schedule *s;
+  bool fixed;
+  dlc_status st = dlc_driver_schedule(g, o, &s, &fixed, d);
+  if (st != DLC_OK)
+    return st;
+  dlc_codegen_options co = o->codegen;
+  co.opt_level = o->passes.opt_level;
+  co.fixed_batch = fixed;
+  st = dlc_codegen_compile(g, s, &co, d);
+  if (sched_out)
+    *sched_out = s;
+  else
+    dlc_schedule_destroy(s);
+  return st;
+}
+
+dlc_status dlc_driver_load(dlc_graph *g, const dlc_driver_options *o,
+                           dlc_compiled **out, dlc_diag *d) {
+  *out = NULL;
+  dlc_schedule *s;
+  bool fixed;
+  dlc_status st = dlc_driver_schedule(g, o, &s, &fixed, d);
+  if (st != DLC_OK)
+    return st;
+  dlc_codegen_options co = o->codegen;
+  co.opt_level = o->passes.opt_level;
+  co.fixed_batch = fixed;
+  st = dlc_compiled_create(g, s, &co, out, d);
+  dlc_schedule_destroy(s);
+  return st;
+}
+
+dlc_status dlc_driver_compile_file(const char *path,
+                                   const dlc_driver_options *o, dlc_diag *d) {
+  dlc_graph *g = NULL;
+  dlc_status st = dlc_frontend_load(path, &g, d);
+  if (st == DLC_OK)
+    st = dlc_driver_compile(g, o, NULL, d);
+  dlc_graph_destroy(g);
+  return st;
+}
