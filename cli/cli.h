@@ -219,4 +219,16 @@ typedef struct dlc_graph_stats {
 void dlc_stats_compute(const dlc_graph *g, dlc_graph_stats *out);
 void dlc_stats_free(dlc_graph_stats *s);
 
+/* One operator type's share of the graph (`dlc stats`' summary). */
+typedef struct dlc_op_summary {
+  dlc_op op;
+  int count;      /* live nodes of this op */
+  int64_t params; /* sum of the nodes' params */
+  int64_t macs;
+} dlc_op_summary;
+
+/* The statistics grouped by operator type, most MACs first (then most
+ * nodes). Returns the number of rows in *out (malloc'd; free()). */
+int dlc_stats_by_op(const dlc_graph_stats *s, dlc_op_summary **out);
+
 #endif /* DLC_CLI_H */

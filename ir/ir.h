@@ -387,8 +387,15 @@ dlc_status dlc_graph_infer_shapes(dlc_graph *g, const dlc_dim_binding *binds,
  * Reports every problem. */
 dlc_status dlc_graph_verify(const dlc_graph *g, dlc_diag *d);
 
-/* Readable text dump of the graph. */
+/* Readable text dump of the graph (live nodes, and the constants they
+ * read). */
 void dlc_graph_print(const dlc_graph *g, FILE *out);
+/* The graph in Graphviz dot (print_dot.c): graph inputs and outputs as
+ * ellipses, each live node a box with its name, op, output shape and fused
+ * epilogue, each edge labelled with the tensor's shape and size. */
+void dlc_graph_print_dot(const dlc_graph *g, FILE *out);
+/* True when a live node reads v or v is a graph output. */
+bool dlc_value_is_used(const dlc_graph *g, const dlc_value *v);
 
 /* ------------------------------------------------------ the operator table */
 
