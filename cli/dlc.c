@@ -32,7 +32,7 @@ static const char DLC_HELP[] =
     "  dlc --version                    print dlc's version\n"
     "\n"
     "MODEL is a dlc-graph v1 JSON file (docs/format.md) or an ONNX model\n"
-    "(opsets 11-17, docs/onnx.md). Tensors are numpy\n"
+    "(opsets 11-21, docs/onnx.md). Tensors are numpy\n"
     ".npy files: float32 (int64 where the model's input is int64), C order.\n"
     "\n"
     "exit status: 0 success, 1 bad model or input (one 'FILE: WHERE: WHAT'\n"
