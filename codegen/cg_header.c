@@ -46,15 +46,13 @@ static void put_tensor(const cg_ctx *c, FILE *f, const char *P,
           c->batched && dims[0] == -1 ? ", per batch item" : "");
 }
 
+/* The same definitions as runtime/dlcrt.h, from its one table. */
 static void put_status_codes(FILE *f) {
-  fprintf(f,
-          "/* Status codes (the same definitions as runtime/dlcrt.h). */\n"
-          "#define DLCRT_OK %d\n#define DLCRT_ERR_ARGUMENT %d\n"
-          "#define DLCRT_ERR_CPU %d\n#define DLCRT_ERR_BATCH %d\n"
-          "#define DLCRT_ERR_ALIGN %d\n#define DLCRT_ERR_NOMEM %d\n"
-          "#define DLCRT_ERR_ABI %d\n#define DLCRT_ERR_THREADS %d\n\n",
-          DLCRT_OK, DLCRT_ERR_ARGUMENT, DLCRT_ERR_CPU, DLCRT_ERR_BATCH,
-          DLCRT_ERR_ALIGN, DLCRT_ERR_NOMEM, DLCRT_ERR_ABI, DLCRT_ERR_THREADS);
+  fprintf(f, "/* Status codes (the same definitions as runtime/dlcrt.h). */\n");
+#define DLC_PUT_STATUS(code, message) fprintf(f, "#define %s %d\n", #code, code);
+  DLCRT_STATUS_TABLE(DLC_PUT_STATUS)
+#undef DLC_PUT_STATUS
+  fputc('\n', f);
 }
 
 static void put_functions(const cg_ctx *c, FILE *f) {

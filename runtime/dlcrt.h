@@ -29,6 +29,21 @@ extern "C" {
 #define DLCRT_ERR_ABI 6      /* descriptor of an unknown ABI version */
 #define DLCRT_ERR_THREADS 7  /* the thread pool could not start */
 
+/* Every status code once, with its message: X(CODE, "message"). The
+ * runtime's messages (status.c), the copies a generated header carries and
+ * the table in docs/abi.md (checked against it by a test) all follow it. */
+#define DLCRT_STATUS_TABLE(X)                                                  \
+  X(DLCRT_OK, "ok")                                                            \
+  X(DLCRT_ERR_ARGUMENT, "a NULL input, output or workspace pointer")           \
+  X(DLCRT_ERR_CPU, "this CPU lacks instruction-set features the model was "   \
+                   "compiled for (recompile with --cpu for this machine)")    \
+  X(DLCRT_ERR_BATCH, "batch size out of range (n >= 1 for a symbolic batch, " \
+                     "n == 1 for a model compiled with fixed shapes)")        \
+  X(DLCRT_ERR_ALIGN, "workspace not aligned as the model requires")            \
+  X(DLCRT_ERR_NOMEM, "out of memory")                                          \
+  X(DLCRT_ERR_ABI, "model descriptor of an unknown ABI version")               \
+  X(DLCRT_ERR_THREADS, "the thread pool could not start")
+
 /* "ok", "the CPU lacks ...", ...; never NULL (unknown codes get a generic
  * message). */
 const char *dlcrt_status_message(int status);
