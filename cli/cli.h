@@ -110,12 +110,11 @@ bool dlc_cli_schedule(dlc_graph *g, const char *model, const dlc_cli_passes *p,
  * (cli/cmd_compile.c). main() calls it when the first argument is neither
  * a subcommand nor an option, with argc/argv shifted by one: argv[0] is
  * MODEL, argv[1..argc-1] the arguments that followed it on the command line,
- * argv[argc] == NULL. Returns the exit status. cli/dlc.c holds a weak
- * fallback that says compilation is not available and returns 2. */
+ * argv[argc] == NULL. Returns the exit status. */
 int dlc_cmd_compile(int argc, char **argv);
 
 /* `dlc bench ...` (cli/cmd_bench.c): argv[0] == "bench" as for every
- * subcommand. cli/dlc.c holds a weak fallback (not available, exit 2). */
+ * subcommand. */
 int dlc_cmd_bench(int argc, char **argv);
 
 /* The engine behind `dlc run --engine compiled`: compiles g (loaded from

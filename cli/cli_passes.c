@@ -96,11 +96,18 @@ bool dlc_cli_schedule(dlc_graph *g, const char *model,
   }
   o.run_passes = false;
   bool fixed;
-  if (dlc_driver_schedule(g, &o, s, &fixed, &d) != DLC_OK)
+  bool ok = true;
+  if (dlc_driver_schedule(g, &o, s, &fixed, &d) != DLC_OK) {
     snprintf(why, why_size, "%s",
              d.messages.n ? d.messages.items[0] : "scheduling failed");
+    /* a --schedule file that cannot be honoured is the user's error */
+    if (p->schedule_path) {
+      dlc_diag_print(&d, stderr);
+      ok = false;
+    }
+  }
   dlc_diag_free(&d);
-  return true;
+  return ok;
 }
 
 static const char PASSES_HELP[] =

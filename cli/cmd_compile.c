@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -42,6 +44,9 @@ static const char help[] =
     "  --no-header        do not write a header\n"
     "  --depfile PATH     also write a Makefile-style dependency file: OUTPUT\n"
     "                     depends on the model and its weight files\n"
+    "  -v, --verbose      print each stage's time (load, every pass,\n"
+    "                     schedule, memory plan, LLVM build/optimise/emit)\n"
+    "                     and the output's size on stderr\n"
     "  --schedule FILE    per-node algorithm/tile overrides (JSON, see\n"
     "                     docs/design.md)\n"
     "  --batch N          fix a symbolic batch dim to N (default: it stays\n"
@@ -89,6 +94,7 @@ typedef struct compile_args {
   dlc_codegen_options o;
   dlc_cli_passes passes; /* its opt_level is also o.opt_level */
   dlc_cli_shapes shapes; /* --input-shape, --dim */
+  bool verbose;          /* -v: each stage's time and the output's size */
 } compile_args;
 
 /* Flags without a value; 1 matched, 0 not one of them, -1 usage error. */
@@ -97,6 +103,8 @@ static int parse_flag(const char *arg, compile_args *a) {
     a->o.shared = true;
   else if (!strcmp(arg, "--no-header"))
     a->no_header = true;
+  else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose"))
+    a->verbose = true;
   else if (!strncmp(arg, "-O", 2)) {
     dlc_cli_usage_error("bad optimisation level '%s' (-O0 .. -O3)", arg);
     return -1;
@@ -238,10 +246,27 @@ static void choose_linker(compile_args *a, char *linker, size_t size) {
 }
 
 /* Loads and compiles through the driver: passes, batch, schedule, code. */
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* -v: the output's size after the stage timings. */
+static void report_output(const compile_args *a) {
+  struct stat st;
+  if (stat(a->o.output_path, &st) == 0)
+    fprintf(stderr, "dlc: wrote %s (%lld bytes)\n", a->o.output_path,
+            (long long)st.st_size);
+}
+
 static int compile_model(compile_args *a) {
+  double t0 = now_ms();
   dlc_graph *g = dlc_cli_load_shaped(a->model, &a->shapes, true);
   if (!g)
     return DLC_EXIT_BAD_INPUT;
+  if (a->verbose)
+    fprintf(stderr, "dlc: %-23s %9.1f ms\n", "load", now_ms() - t0);
   char *hdr = header_path(a);
   a->o.header_path = hdr;
   dlc_driver_options o;
@@ -249,6 +274,7 @@ static int compile_model(compile_args *a) {
   o.codegen = a->o;
   o.batch = a->batch ? dlc_cli_positive("--batch", a->batch) : 0;
   o.force_fixed_batch = true;
+  o.times_to = a->verbose ? stderr : NULL;
   dlc_diag d;
   dlc_diag_init(&d, a->model);
   /* The object records which file it was built from (docs/abi.md). */
@@ -261,6 +287,8 @@ static int compile_model(compile_args *a) {
       !write_depfile(a->depfile, a->o.output_path, g, &d))
     st = DLC_ERR_IO;
   dlc_diag_print(&d, stderr);
+  if (st == DLC_OK && a->verbose)
+    report_output(a);
   dlc_diag_free(&d);
   free(hdr);
   dlc_graph_destroy(g);
@@ -305,12 +333,9 @@ dlc_status dlc_run_compiled_with(const char *model_path, const dlc_graph *g,
     return DLC_ERR_IO;
   }
   /* The passes rewrite the graph; `dlc run` keeps its own (unoptimised) one
-   * for --check, so the compiled engine works on a fresh copy. */
-  dlc_graph *copy = dlc_cli_load_model(model_path);
-  if (!copy) {
-    dlc_diag_error(d, "", "cannot reload the model for the compiled engine");
-    return DLC_ERR_INVALID;
-  }
+   * for --check, so the compiled engine works on a copy. */
+  (void)model_path;
+  dlc_graph *copy = dlc_graph_clone(g);
   /* Symbols other than the batch take the sizes of the inputs given (the
    * compiled code is specialised to them), never 1. */
   dlc_cli_shapes sizes = {0};

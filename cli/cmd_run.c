@@ -65,23 +65,6 @@ typedef struct run_opts {
   dlc_cli_shapes shapes; /* --input-shape, --dim: the inputs must agree */
 } run_opts;
 
-/* ------------------------------------------------------ the compiled hook */
-
-/* Replaced by the codegen's strong definition when it is linked in. */
-__attribute__((weak)) dlc_status
-dlc_run_compiled_with(const char *model_path, const dlc_graph *g,
-                      const dlc_cli_passes *p, const dlc_tensor *inputs,
-                      int n_inputs, dlc_tensor *outputs, dlc_diag *d) {
-  (void)model_path;
-  (void)g;
-  (void)p;
-  (void)inputs;
-  (void)n_inputs;
-  (void)outputs;
-  dlc_diag_error(d, "", "engine 'compiled' is not available in this build");
-  return DLC_ERR_UNSUPPORTED;
-}
-
 /* ------------------------------------------------------------- arguments */
 
 /* One option at argv[*i]; returns -1 if it was consumed, else an exit code. */

@@ -125,25 +125,6 @@ dlc_graph *dlc_cli_load_model(const char *path) {
   return g;
 }
 
-/* ------------------------------------------ fallbacks for optional parts */
-
-/* Overridden by cli/cmd_compile.c when code generation is built in. */
-__attribute__((weak)) int dlc_cmd_compile(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fputs("dlc: compiling to native code is not available in this build\n",
-        stderr);
-  return DLC_EXIT_USAGE;
-}
-
-/* Overridden by cli/cmd_bench.c. */
-__attribute__((weak)) int dlc_cmd_bench(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fputs("dlc: bench is not available in this build\n", stderr);
-  return DLC_EXIT_USAGE;
-}
-
 /* ------------------------------------------------------------- dispatch */
 
 typedef struct dlc_subcommand {

@@ -186,6 +186,9 @@ int cg_abi_shape(const cg_ctx *c, const dlc_value *v, bool input,
 /* Elements of v per batch item. */
 int64_t cg_abi_numel(const cg_ctx *c, const dlc_value *v);
 
+/* Monotonic milliseconds (stage timings of dlc_codegen_info). */
+double cg_now_ms(void);
+
 /* A private constant blob of bytes in .rodata, 64-byte aligned. */
 LLVMValueRef cg_const_blob(cg_ctx *c, const void *data, size_t size,
                            const char *hint);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "codegen/cg.h"
+#include "runtime/dlcrt.h"
 
 typedef DLC_VEC(char) bytes;
 
@@ -241,7 +242,7 @@ LLVMValueRef cg_const_blob(cg_ctx *c, const void *data, size_t size,
   LLVMSetGlobalConstant(gv, 1);
   LLVMSetLinkage(gv, LLVMPrivateLinkage);
   LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
-  LLVMSetAlignment(gv, 64);
+  LLVMSetAlignment(gv, DLCRT_ALIGN);
   return gv;
 }
 

@@ -1,11 +1,12 @@
 /* cg_gemm.c — matrix products: Gemm (Y = alpha * A' B' + beta * C) and
  * MatMul (numpy semantics: batch dims broadcast, 1-D operands promoted).
  *
- * One core computes a row of Y a vector of columns at a time when B's rows
- * are contiguous: broadcast A[m][k], load B[k][n..n+VL), llvm.fma. A
- * constant transposed B (nn.Linear's weight, transB = 1) is transposed once
- * at compile time so that the core reads it row-major. The tiling pass will
- * add register blocking (MR x NR) and packing. */
+ * Two families (the schedule chooses): the baseline "direct" kernels
+ * compute a row of Y a vector of columns at a time when B's rows are
+ * contiguous (broadcast A[m][k], load B[k][n..n+VL), llvm.fma; a constant
+ * transposed B is transposed once at compile time), and the micro-kernel
+ * ones (gemm_mk*, matmul_mk*) run the register-blocked GEMM with the
+ * record's tile, constant B packed into panels at compile time. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

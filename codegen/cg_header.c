@@ -46,13 +46,14 @@ static void put_tensor(const cg_ctx *c, FILE *f, const char *P,
           c->batched && dims[0] == -1 ? ", per batch item" : "");
 }
 
-/* The same definitions as runtime/dlcrt.h, from its one table. */
+/* The runtime's status table, as the identical macros of dlcrt.h. */
 static void put_status_codes(FILE *f) {
   fprintf(f, "/* Status codes (the same definitions as runtime/dlcrt.h). */\n");
-#define DLC_PUT_STATUS(code, message) fprintf(f, "#define %s %d\n", #code, code);
-  DLCRT_STATUS_TABLE(DLC_PUT_STATUS)
-#undef DLC_PUT_STATUS
-  fputc('\n', f);
+#define PUT_STATUS_ROW(name, value, message)                                   \
+  fprintf(f, "#define %s %d\n", #name, value);
+  DLCRT_STATUS_TABLE(PUT_STATUS_ROW)
+#undef PUT_STATUS_ROW
+  fprintf(f, "\n");
 }
 
 static void put_functions(const cg_ctx *c, FILE *f) {

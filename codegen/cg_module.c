@@ -8,6 +8,7 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codegen/cg.h"
@@ -164,6 +165,12 @@ static LLVMValueRef build_body(cg_ctx *c, dlc_codegen_info *info) {
   return ok ? fn : NULL;
 }
 
+double cg_now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 static bool optimise(cg_ctx *c) {
   char passes[32];
   snprintf(passes, sizeof passes, "default<O%d>", c->opt->opt_level);
@@ -254,7 +261,11 @@ static bool build_module(cg_ctx *c, dlc_codegen_info *info) {
     return false;
   }
   LLVMDisposeMessage(msg);
-  return optimise(c);
+  double t0 = cg_now_ms();
+  info->build_ms = t0 - info->build_ms;
+  bool ok = optimise(c);
+  info->optimise_ms = cg_now_ms() - t0;
+  return ok;
 }
 
 static void ctx_free(cg_ctx *c) {
@@ -315,13 +326,16 @@ dlc_status dlc_codegen_compile(const dlc_graph *g, const dlc_schedule *s,
     return DLC_ERR_INVALID;
   }
   dlc_status st = DLC_OK;
-  dlc_codegen_info info = {0};
+  dlc_codegen_info info = {.build_ms = cg_now_ms()};
   if (!build_module(&c, &info))
     st = DLC_ERR_UNSUPPORTED;
-  else if (!emit_output(&c))
+  double t0 = cg_now_ms();
+  if (st == DLC_OK && !emit_output(&c))
     st = DLC_ERR_IO;
-  else if (opt->header_path && !cg_write_header(&c, opt->header_path, d))
+  else if (st == DLC_OK && opt->header_path &&
+           !cg_write_header(&c, opt->header_path, d))
     st = DLC_ERR_IO;
+  info.emit_ms = cg_now_ms() - t0;
   if (st == DLC_OK && opt->info)
     *opt->info = info;
   ctx_free(&c);

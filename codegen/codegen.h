@@ -40,6 +40,9 @@ typedef struct dlc_codegen_info {
   int64_t scratch_bytes;   /* workspace beyond the arena (0: scratch is
                               inside it) */
   int64_t workspace_bytes; /* PREFIX_workspace_size(1) */
+  double build_ms;         /* building the LLVM module (kernels, body) */
+  double optimise_ms;      /* LLVM's optimisation pipeline */
+  double emit_ms;          /* machine code and the file (link, header) */
 } dlc_codegen_info;
 
 typedef struct dlc_codegen_options {

@@ -1,8 +1,20 @@
 /* driver.c — the pipeline as a plain list of calls (see driver.h). */
 #include <string.h>
+#include <time.h>
 
 #include "driver/driver.h"
 #include "frontend/frontend.h"
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static void report(const dlc_driver_options *o, const char *stage, double t0) {
+  if (o->times_to)
+    fprintf(o->times_to, "dlc: %-23s %9.1f ms\n", stage, now_ms() - t0);
+}
 
 void dlc_driver_options_init(dlc_driver_options *o) {
   memset(o, 0, sizeof *o);
@@ -48,7 +60,10 @@ dlc_status dlc_driver_schedule(dlc_graph *g, const dlc_driver_options *o,
                                dlc_schedule **out, bool *fixed_batch,
                                dlc_diag *d) {
   *out = NULL;
-  dlc_status st = o->run_passes ? dlc_passes_run(g, &o->passes, d) : DLC_OK;
+  dlc_pass_options po = o->passes;
+  if (!po.times_to)
+    po.times_to = o->times_to;
+  dlc_status st = o->run_passes ? dlc_passes_run(g, &po, d) : DLC_OK;
   if (st == DLC_OK)
     st = settle_batch(g, o, fixed_batch, d);
   dlc_target_desc target;
@@ -59,10 +74,14 @@ dlc_status dlc_driver_schedule(dlc_graph *g, const dlc_driver_options *o,
   dlc_schedule_options so = o->schedule;
   so.in_place = o->passes.opt_level >= 1;
   dlc_schedule *s = NULL;
+  double t0 = now_ms();
   if (st == DLC_OK)
     st = dlc_schedule_create(g, &target, &so, &s, d);
+  report(o, "schedule", t0);
+  t0 = now_ms();
   if (st == DLC_OK)
     st = dlc_schedule_plan_memory(g, s, d);
+  report(o, "plan_memory", t0);
   const char *dump = o->passes.dump_after;
   if (st == DLC_OK && dump &&
       (!strcmp(dump, "all") || !strcmp(dump, "schedule") ||
@@ -90,7 +109,18 @@ dlc_status dlc_driver_compile(dlc_graph *g, const dlc_driver_options *o,
   dlc_codegen_options co = o->codegen;
   co.opt_level = o->passes.opt_level;
   co.fixed_batch = fixed;
+  dlc_codegen_info info;
+  if (!co.info)
+    co.info = &info;
   st = dlc_codegen_compile(g, s, &co, d);
+  if (st == DLC_OK && o->times_to) {
+    fprintf(o->times_to, "dlc: %-23s %9.1f ms\n", "codegen: build module",
+            co.info->build_ms);
+    fprintf(o->times_to, "dlc: %-23s %9.1f ms\n", "codegen: LLVM optimise",
+            co.info->optimise_ms);
+    fprintf(o->times_to, "dlc: %-23s %9.1f ms\n", "codegen: emit",
+            co.info->emit_ms);
+  }
   if (sched_out)
     *sched_out = s;
   else

@@ -26,6 +26,9 @@ typedef struct dlc_driver_options {
                                     to where it must be fixed */
   bool force_fixed_batch;        /* bind it even where it could stay
                                     symbolic (--batch N) */
+  FILE *times_to;                /* NULL, or where each stage's time goes
+                                    (`dlc -v`): every pass, schedule, memory
+                                    plan, LLVM build/optimise/emit */
 } dlc_driver_options;
 
 /* Defaults: -O2, passes run, object output, the host, symbolic batch. */

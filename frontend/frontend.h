@@ -1,6 +1,6 @@
 /* frontend.h — the public header of dlc's frontend: reading models into the
- * graph IR (the JSON format of docs/format.md, later ONNX) and writing a
- * graph back out as JSON. Also the two small codecs the format needs
+ * graph IR (the JSON format of docs/format.md and ONNX, docs/onnx.md) and
+ * writing a graph back out as JSON. Also the two small codecs the format needs
  * (base64 for inline tensor bytes, SHA-256 for buffer checksums).
  *
  * Errors are user errors: they go to the dlc_diag as "FILE: WHERE: what"
@@ -11,10 +11,11 @@
 
 #include "ir/ir.h"
 
-/* Loads a model by file extension (.json or .onnx; "unsupported model
- * format" for others). On success *out is a sorted graph with inferred
- * shapes (symbolic dims bound to 1 for inference; the input values keep
- * their sym[] names) whose sources list path and every weight file read. On failure *out is NULL and every problem
+/* Loads a model by file extension (.json or .onnx; others are reported as
+ * "unsupported model format"). On success *out is a sorted graph with
+ * inferred shapes (symbolic dims bound to 1 for inference; the input values
+ * keep their sym[] names) whose sources list path and every weight file
+ * read. On failure *out is NULL and every problem
  * found is in d (d->file is set by the caller or by this function to path;
  * it is borrowed, so path must outlive d's use). Free: dlc_graph_destroy. */
 dlc_status dlc_frontend_load(const char *path, dlc_graph **out, dlc_diag *d);

@@ -333,6 +333,9 @@ typedef struct dlc_graph {
 } dlc_graph;
 
 dlc_graph *dlc_graph_create(void); /* free: dlc_graph_destroy */
+/* A deep copy (values with their bytes, nodes, attributes, epilogues, ids
+ * and the memory plan). Free: dlc_graph_destroy. */
+dlc_graph *dlc_graph_clone(const dlc_graph *g);
 void dlc_graph_destroy(dlc_graph *g);
 /* Records that g was read (partly) from path (copied; duplicates ignored). */
 void dlc_graph_add_source(dlc_graph *g, const char *path);

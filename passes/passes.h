@@ -22,6 +22,7 @@ typedef struct dlc_pass_options {
   const char *dump_after;       /* pass name, "all", or NULL */
   FILE *dump_to;                /* where dumps go (NULL: stderr) */
   bool verify_each;             /* dlc_graph_verify after every pass */
+  FILE *times_to;               /* NULL, or where each pass's time goes */
 } dlc_pass_options;
 
 /* Runs the pipeline for o->opt_level on a sorted graph with inferred shapes

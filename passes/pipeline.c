@@ -7,6 +7,7 @@
  * (schedule/) follows: algorithms, tiles, then the memory plan, which any
  * later re-sort would invalidate. */
 #include <string.h>
+#include <time.h>
 
 #include "passes.h"
 
@@ -118,12 +119,22 @@ static dlc_status verify_after(const dlc_graph *g, const char *name,
   return st;
 }
 
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 static dlc_status run_pass(dlc_graph *g, const pass_entry *p,
                            const dlc_pass_options *o, dlc_diag *d) {
   int changes = 0;
+  double t0 = now_ms();
   dlc_status st = p->run(g, d, &changes);
   if (st == DLC_OK && changes > 0)
     st = refresh(g, p->name, d);
+  if (o->times_to)
+    fprintf(o->times_to, "dlc: pass %-18s %9.1f ms  (%d change%s)\n",
+            p->name, now_ms() - t0, changes, changes == 1 ? "" : "s");
   if (st == DLC_OK && o->verify_each)
     st = verify_after(g, p->name, d);
   if (o->dump_after && (strcmp(o->dump_after, "all") == 0 ||

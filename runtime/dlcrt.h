@@ -19,7 +19,10 @@ extern "C" {
 
 /* ------------------------------------------------------------ status codes
  * Plain macros so that a generated model.h can repeat the identical
- * definitions without including this header. */
+ * definitions without including this header. DLCRT_STATUS_TABLE is the one
+ * list (name, value, message): the runtime's messages, model.h's
+ * definitions and the docs' table (checked by a test) come from it; a
+ * static assertion in status.c keeps the macros equal to it. */
 #define DLCRT_OK 0
 #define DLCRT_ERR_ARGUMENT 1 /* a NULL input/output pointer or array */
 #define DLCRT_ERR_CPU 2      /* the CPU lacks features the model needs */
@@ -29,20 +32,24 @@ extern "C" {
 #define DLCRT_ERR_ABI 6      /* descriptor of an unknown ABI version */
 #define DLCRT_ERR_THREADS 7  /* the thread pool could not start */
 
-/* Every status code once, with its message: X(CODE, "message"). The
- * runtime's messages (status.c), the copies a generated header carries and
- * the table in docs/abi.md (checked against it by a test) all follow it. */
+/* The alignment of the workspace, of every tensor and scratch region the
+ * memory plan puts in it, and of the constant blobs in .rodata: a cache line
+ * and an AVX-512 vector. */
+#define DLCRT_ALIGN 64
+
 #define DLCRT_STATUS_TABLE(X)                                                  \
-  X(DLCRT_OK, "ok")                                                            \
-  X(DLCRT_ERR_ARGUMENT, "a NULL input, output or workspace pointer")           \
-  X(DLCRT_ERR_CPU, "this CPU lacks instruction-set features the model was "   \
-                   "compiled for (recompile with --cpu for this machine)")    \
-  X(DLCRT_ERR_BATCH, "batch size out of range (n >= 1 for a symbolic batch, " \
-                     "n == 1 for a model compiled with fixed shapes)")        \
-  X(DLCRT_ERR_ALIGN, "workspace not aligned as the model requires")            \
-  X(DLCRT_ERR_NOMEM, "out of memory")                                          \
-  X(DLCRT_ERR_ABI, "model descriptor of an unknown ABI version")               \
-  X(DLCRT_ERR_THREADS, "the thread pool could not start")
+  X(DLCRT_OK, 0, "ok")                                                         \
+  X(DLCRT_ERR_ARGUMENT, 1, "a NULL input, output or workspace pointer")       \
+  X(DLCRT_ERR_CPU, 2,                                                          \
+    "this CPU lacks instruction-set features the model was compiled for "     \
+    "(recompile with --cpu for this machine)")                                 \
+  X(DLCRT_ERR_BATCH, 3,                                                        \
+    "batch size out of range (n >= 1 for a symbolic batch, n == 1 for a "     \
+    "model compiled with fixed shapes)")                                       \
+  X(DLCRT_ERR_ALIGN, 4, "workspace not aligned as the model requires")        \
+  X(DLCRT_ERR_NOMEM, 5, "out of memory")                                       \
+  X(DLCRT_ERR_ABI, 6, "model descriptor of an unknown ABI version")           \
+  X(DLCRT_ERR_THREADS, 7, "the thread pool could not start")
 
 /* "ok", "the CPU lacks ...", ...; never NULL (unknown codes get a generic
  * message). */

@@ -26,6 +26,7 @@ void *dlcrt_workspace_create(const struct dlc_model *m, int64_t n) {
                                           : m->workspace_size;
   if (size > (uint64_t)SIZE_MAX)
     return NULL;
-  size_t align = m->workspace_align > 64 ? (size_t)m->workspace_align : 64;
+  size_t align = m->workspace_align > DLCRT_ALIGN ? (size_t)m->workspace_align
+                                                : DLCRT_ALIGN;
   return dlcrt_aligned_alloc((size_t)size, align);
 }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "ir/ir.h"
+#include "runtime/dlcrt.h"
 
 /* ------------------------------------------------------------ target */
 
@@ -179,7 +180,7 @@ dlc_status dlc_schedule_plan_memory(dlc_graph *g, dlc_schedule *s,
 
 /* ------------------------------------------------- plan figures */
 
-enum { DLC_PLAN_ALIGN = 64 };
+enum { DLC_PLAN_ALIGN = DLCRT_ALIGN }; /* runtime/dlcrt.h */
 
 /* Peak over time of the summed sizes of simultaneously live arena tensors
  * (node outputs that are not graph outputs; with s, kernel scratch too),

@@ -11,7 +11,6 @@
 
 #include "cli_run.h"
 #include "helpers.h"
-#include "runtime/dlcrt.h"
 
 #define FIXTURES DLC_SOURCE_DIR "/tests/fixtures"
 
@@ -116,17 +115,4 @@ Test(cli_build, depfile_lists_the_model_and_its_weight_files) {
   cr_expect(strstr(dep, tmp("cb.json")) && strstr(dep, tmp("cb.bin")), "%s",
             dep);
   free(dep);
-}
-
-Test(cli_build, abi_doc_lists_every_status_code) {
-  char *doc = th_read_file(DLC_SOURCE_DIR "/docs/abi.md", NULL);
-  cr_assert_not_null(doc);
-  char row[128];
-#define EXPECT_ROW(code, message)                                              \
-  snprintf(row, sizeof row, "| `%s` (%d) |", #code, code);                     \
-  cr_expect(strstr(doc, row), "docs/abi.md has no row '%s'", row);             \
-  cr_expect_str_eq(dlcrt_status_message(code), message);
-  DLCRT_STATUS_TABLE(EXPECT_ROW)
-#undef EXPECT_ROW
-  free(doc);
 }

@@ -640,3 +640,28 @@ Test(codegen_abi, aarch64_fixtures_under_qemu, .timeout = 600) {
   sh("rm -rf %s", dir);
   free(dir);
 }
+
+/* docs/abi.md's status table has a row for every code of the one table,
+ * with its value, and the runtime's message is the table's. */
+#define ABI_DOC_ROW(name, value, message)                                     \
+  {#name, value, message},
+Test(codegen_abi, the_status_table_is_documented) {
+  static const struct {
+    const char *name;
+    int value;
+    const char *message;
+  } rows[] = {DLCRT_STATUS_TABLE(ABI_DOC_ROW)};
+  FILE *f = fopen(DLC_SOURCE_DIR "/docs/abi.md", "rb");
+  cr_assert_not_null(f);
+  static char doc[1 << 17];
+  size_t n = fread(doc, 1, sizeof doc - 1, f);
+  doc[n] = '\0';
+  fclose(f);
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+    char want[96];
+    snprintf(want, sizeof want, "`%s` (%d)", rows[i].name, rows[i].value);
+    cr_expect(rows[i].value == 0 || strstr(doc, want) != NULL,
+              "docs/abi.md has no row %s", want);
+    cr_expect_str_eq(dlcrt_status_message(rows[i].value), rows[i].message);
+  }
+}
