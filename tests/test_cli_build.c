@@ -87,8 +87,8 @@ Test(cli_build, header_and_descriptor_say_what_they_were_built_from) {
         "  return 0;\n}\n", f);
   fclose(f);
   snprintf(cmd, sizeof cmd,
-           "cc -I%s -I%s/runtime %s/p.c %s/r.o %s/libdlcrt.a -lm -lpthread "
-           "-o %s/p && %s/p", tmp_dir, DLC_SOURCE_DIR, tmp_dir, tmp_dir,
+           "cc" SAN_FLAGS " -I%s -I%s/runtime %s/p.c %s/r.o %s/libdlcrt.a "
+           "-lm -lpthread -o %s/p && %s/p", tmp_dir, DLC_SOURCE_DIR, tmp_dir, tmp_dir,
            DLC_BINARY_DIR, tmp_dir, tmp_dir);
   char *line = shell_line(cmd);
   snprintf(want, sizeof want, "%s %s", version, sha);

@@ -42,11 +42,6 @@
 #define ATOL 1e-4
 #define RTOL 1e-4
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SAN_FLAGS " -fsanitize=address,undefined"
-#else
-#define SAN_FLAGS ""
-#endif
 
 /* ------------------------------------------------------------- utilities */
 
