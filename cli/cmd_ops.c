@@ -35,6 +35,7 @@ static const struct {
     {DLC_OPF_SHAPE_ONLY, "data movement only"},
     {DLC_OPF_CONSTANT_IN, "constant inputs (shape/axes inputs must be "
                           "constants)"},
+    {DLC_OPF_VIEW, "view (the output renames input 0)"},
 };
 enum { N_PROPERTIES = sizeof PROPERTIES / sizeof PROPERTIES[0] };
 

@@ -10,8 +10,9 @@
  * shared by identity), cg_emitters.c (the map from algorithm to emitter),
  * cg_ir.c (IR-building helpers: loops, loads, vectors), cg_header.c
  * (model.h), cg_link.c (shared objects), cg_inprocess.c (the in-process
- * loader), and one file per kernel family (cg_elementwise.c, cg_conv.c,
- * cg_gemm.c, cg_pool.c, cg_norm.c, cg_shape.c, ...).
+ * loader), and one file per kernel family (cg_elementwise.c, cg_compare.c,
+ * cg_cast.c, cg_conv.c, cg_gemm.c, cg_pool.c, cg_norm.c, cg_reduce.c,
+ * cg_shape.c, cg_dlcops.c, ...).
  */
 #ifndef DLC_CG_H
 #define DLC_CG_H
@@ -361,8 +362,9 @@ extern const cg_emitter cg_emit_conv_pointwise, cg_emit_conv_im2col,
     cg_emit_conv_depthwise, cg_emit_gemm_mk, cg_emit_gemm_mk_packed,
     cg_emit_matmul_mk, cg_emit_matmul_mk_packed;
 
-/* ------------------------------- typed element-wise and dlc-domain ops
- * (cg_extra.c, cg_dlcops.c) */
+/* ------------------- kernels of other dtypes than float32 (the helpers in
+ * cg_elementwise.c; cg_compare.c, cg_cast.c, cg_shape.c, cg_reduce.c) and
+ * the dlc-domain ops (cg_dlcops.c) */
 
 /* cg_emit_map reads each operand and writes the output with the element
  * type of its tensor's dtype (float32; int64, int32; int8 and uint8/bool as
@@ -379,6 +381,22 @@ LLVMTypeRef cg_like(LLVMTypeRef elem, LLVMTypeRef shape);
  * stride tables walk as one; returns the new rank (0: one element). */
 int cg_collapse(int rank, int64_t *dims, int n_ops,
                 int64_t st[][DLC_MAX_RANK]);
+
+/* Whether v is float (scalar or vector) rather than integer lanes. */
+bool cg_is_fp(LLVMValueRef v);
+/* zext of an i1 (vector) to uint8 lanes: a bool tensor holds 0 or 1. */
+LLVMValueRef cg_to_bool(cg_fn *f, LLVMValueRef b, LLVMTypeRef ty);
+/* x != 0 for integer (bool) lanes. */
+LLVMValueRef cg_nonzero(cg_fn *f, LLVMValueRef x);
+/* cg_emit_map over every input of f's node (all read at run time) into its
+ * output 0. */
+void cg_map_node(cg_fn *f, cg_map_op op, const void *ud, bool vec);
+/* acc replaced by v when v is better (larger with is_max) or NaN. */
+LLVMValueRef cg_min_max_step(cg_fn *f, bool is_max, LLVMValueRef acc,
+                             LLVMValueRef v);
+/* y[...] = i (integer dtypes) or fv (float32): a map without operands. */
+void cg_emit_fill(cg_fn *f, const dlc_tensor *y, LLVMValueRef out, int64_t i,
+                  double fv);
 
 extern const cg_emitter cg_emit_extra_unary, cg_emit_compare, cg_emit_where,
     cg_emit_min_max, cg_emit_cast, cg_emit_expand, cg_emit_constant_of_shape,

@@ -1,5 +1,6 @@
 /* cg_dlcops.c — kernels for the dlc-domain operators the passes produce
- * (ir/ops_dlc.def, semantics in ir/ops_dlc.c and docs/operators.md):
+ * (ir/ops.def's dlc rows, semantics in ir/ops_dlc.c and docs/operators.md;
+ * FusedElementwise's steps in ir/fused_steps.def):
  *
  *   ScaleShift        y = x * scale[c] + shift[c]: one fused multiply-add
  *                     per element, the vectors broadcast as (C, 1, ..., 1)
@@ -88,33 +89,17 @@ static bool emit_gelu(cg_fn *f) {
 
 /* ------------------------------------------------------- FusedElementwise */
 
-/* The step names of ops_dlc.c's program, with the kernel's formulas. */
-typedef enum step_kind {
-  S_RELU, S_LEAKY_RELU, S_ELU, S_SIGMOID, S_TANH, S_CLIP, S_HARD_SIGMOID,
-  S_HARD_SWISH, S_SILU, S_GELU, S_ERF, S_SQRT, S_EXP,
-  S_ADD, S_SUB, S_MUL, S_DIV, S_POW, S_PRELU, S_COUNT_
-} step_kind;
-
-static const char *const step_names[S_COUNT_] = {
-    "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Clip", "HardSigmoid",
-    "HardSwish", "SiLU", "Gelu", "Erf", "Sqrt", "Exp",
-    "Add", "Sub", "Mul", "Div", "Pow", "PRelu"};
-
-typedef struct step {
-  step_kind kind;
-  int operand; /* node input index (map operand), or -1 */
-  bool swapped;
-  double alpha, beta;
-} step;
-
+/* The program of the node: steps of ir/fused_steps.def (dlc_step in ir.h),
+ * each compiled with the formula below. */
 typedef struct program {
   int n;
-  step *steps; /* n entries */
+  dlc_step *steps; /* n entries */
 } program;
 
 /* Reads the program (inference has validated it). False when a step name
  * is unknown to this kernel. */
-static bool read_program(const dlc_node *n, program *p, step *buf, int max) {
+static bool read_program(const dlc_node *n, program *p, dlc_step *buf,
+                         int max) {
   const dlc_attr *ops = dlc_node_find_attr(n, "ops");
   const int64_t *operands, *swapped;
   const double *alpha, *beta;
@@ -127,12 +112,9 @@ static bool read_program(const dlc_node *n, program *p, step *buf, int max) {
   p->n = ops->n;
   p->steps = buf;
   for (int i = 0; i < p->n; i++) {
-    step *s = &buf[i];
-    s->kind = S_COUNT_;
-    for (int k = 0; k < S_COUNT_; k++)
-      if (strcmp(step_names[k], ops->strings[i]) == 0)
-        s->kind = (step_kind)k;
-    if (s->kind == S_COUNT_)
+    dlc_step *s = &buf[i];
+    s->kind = dlc_step_from_name(ops->strings[i]);
+    if (s->kind == DLC_STEP_COUNT_)
       return false;
     s->operand = (int)operands[i];
     s->swapped = ns && swapped[i];
@@ -158,54 +140,54 @@ static LLVMValueRef clamp(cg_fn *f, LLVMValueRef v, double lo, double hi) {
   return sel_lt(f, v, lo, cg_fconst(f, ty, lo), r);
 }
 
-static LLVMValueRef unary_step(cg_fn *f, const step *s, LLVMValueRef v,
+static LLVMValueRef unary_step(cg_fn *f, const dlc_step *s, LLVMValueRef v,
                                LLVMTypeRef ty) {
   LLVMBuilderRef b = f->b;
   switch (s->kind) {
-  case S_RELU: return sel_lt(f, v, 0, cg_fconst(f, ty, 0), v);
-  case S_LEAKY_RELU:
+  case DLC_STEP_RELU: return sel_lt(f, v, 0, cg_fconst(f, ty, 0), v);
+  case DLC_STEP_LEAKY_RELU:
     return sel_lt(f, v, 0, LLVMBuildFMul(b, v, cg_fconst(f, ty, s->alpha), ""),
                   v);
-  case S_ELU: {
+  case DLC_STEP_ELU: {
     LLVMValueRef e = LLVMBuildFSub(b, cg_exp(f, v), cg_fconst(f, ty, 1), "");
     return sel_lt(f, v, 0, LLVMBuildFMul(b, e, cg_fconst(f, ty, s->alpha), ""),
                   v);
   }
-  case S_SIGMOID: return cg_sigmoid(f, v);
-  case S_TANH: return cg_tanh(f, v);
-  case S_CLIP: return clamp(f, v, s->alpha, s->beta);
-  case S_HARD_SIGMOID: {
+  case DLC_STEP_SIGMOID: return cg_sigmoid(f, v);
+  case DLC_STEP_TANH: return cg_tanh(f, v);
+  case DLC_STEP_CLIP: return clamp(f, v, s->alpha, s->beta);
+  case DLC_STEP_HARD_SIGMOID: {
     LLVMValueRef t = LLVMBuildFMul(b, v, cg_fconst(f, ty, s->alpha), "");
     t = LLVMBuildFAdd(b, t, cg_fconst(f, ty, s->beta), "");
     return clamp(f, t, 0, 1);
   }
-  case S_HARD_SWISH: {
+  case DLC_STEP_HARD_SWISH: {
     LLVMValueRef t = LLVMBuildFDiv(b, v, cg_fconst(f, ty, 6), "");
     t = LLVMBuildFAdd(b, t, cg_fconst(f, ty, 0.5), "");
     return LLVMBuildFMul(b, v, clamp(f, t, 0, 1), "");
   }
-  case S_SILU: return LLVMBuildFMul(b, v, cg_sigmoid(f, v), "");
-  case S_GELU: return gelu(f, v, ty);
-  case S_ERF: return cg_libm1(f, "erff", v);
-  case S_SQRT: return cg_intrinsic(f, "llvm.sqrt", ty, &v, 1);
-  case S_EXP:
+  case DLC_STEP_SILU: return LLVMBuildFMul(b, v, cg_sigmoid(f, v), "");
+  case DLC_STEP_GELU: return gelu(f, v, ty);
+  case DLC_STEP_ERF: return cg_libm1(f, "erff", v);
+  case DLC_STEP_SQRT: return cg_intrinsic(f, "llvm.sqrt", ty, &v, 1);
+  case DLC_STEP_EXP:
   default: return cg_exp(f, v);
   }
 }
 
-static LLVMValueRef binary_step(cg_fn *f, const step *s, LLVMValueRef v,
+static LLVMValueRef binary_step(cg_fn *f, const dlc_step *s, LLVMValueRef v,
                                 LLVMValueRef o, LLVMTypeRef ty) {
   LLVMBuilderRef b = f->b;
   switch (s->kind) {
-  case S_ADD: return LLVMBuildFAdd(b, v, o, "");
-  case S_SUB: return LLVMBuildFSub(b, v, o, "");
-  case S_MUL: return LLVMBuildFMul(b, v, o, "");
-  case S_DIV: return LLVMBuildFDiv(b, v, o, "");
-  case S_POW: {
+  case DLC_STEP_ADD: return LLVMBuildFAdd(b, v, o, "");
+  case DLC_STEP_SUB: return LLVMBuildFSub(b, v, o, "");
+  case DLC_STEP_MUL: return LLVMBuildFMul(b, v, o, "");
+  case DLC_STEP_DIV: return LLVMBuildFDiv(b, v, o, "");
+  case DLC_STEP_POW: {
     LLVMValueRef a[2] = {v, o};
     return cg_intrinsic(f, "llvm.pow", ty, a, 2);
   }
-  case S_PRELU:
+  case DLC_STEP_PRELU:
   default: return sel_lt(f, v, 0, LLVMBuildFMul(b, o, v, ""), v);
   }
 }
@@ -213,7 +195,7 @@ static LLVMValueRef binary_step(cg_fn *f, const step *s, LLVMValueRef v,
 /* One step on the running value v. `swapped` exchanges v and the operand
  * before the step, for unary steps too (their operand is 0 then), exactly
  * as the reference kernel does. */
-static LLVMValueRef apply_step(cg_fn *f, const step *s, LLVMValueRef v,
+static LLVMValueRef apply_step(cg_fn *f, const dlc_step *s, LLVMValueRef v,
                                LLVMValueRef *x, LLVMTypeRef ty) {
   LLVMValueRef o = s->operand > 0 ? x[s->operand] : cg_fconst(f, ty, 0);
   if (s->swapped) {
@@ -221,8 +203,8 @@ static LLVMValueRef apply_step(cg_fn *f, const step *s, LLVMValueRef v,
     v = o;
     o = t;
   }
-  return s->kind >= S_ADD ? binary_step(f, s, v, o, ty)
-                          : unary_step(f, s, v, ty);
+  return dlc_step_is_binary(s->kind) ? binary_step(f, s, v, o, ty)
+                                     : unary_step(f, s, v, ty);
 }
 
 static LLVMValueRef run_program(cg_fn *f, LLVMValueRef *x, LLVMTypeRef ty,
@@ -236,8 +218,8 @@ static LLVMValueRef run_program(cg_fn *f, LLVMValueRef *x, LLVMTypeRef ty,
 
 static bool uses_libm(const program *p) {
   for (int i = 0; i < p->n; i++) {
-    step_kind k = p->steps[i].kind;
-    if (k == S_GELU || k == S_ERF)
+    dlc_step_kind k = p->steps[i].kind;
+    if (k == DLC_STEP_GELU || k == DLC_STEP_ERF)
       return true;
   }
   return false;
@@ -245,7 +227,7 @@ static bool uses_libm(const program *p) {
 
 static bool emit_fused_elementwise(cg_fn *f) {
   const dlc_node *n = f->node;
-  step buf[64];
+  dlc_step buf[64];
   program p;
   if (!read_program(n, &p, buf, 64)) {
     dlc_diag_error(f->c->d, "", "node '%s' (FusedElementwise): a step this "

@@ -2,7 +2,10 @@
  * every element-wise operator (and BatchNormalization's scale and shift)
  * goes through, and the per-operator scalar/vector formulas. The map reads
  * and writes each tensor with its own dtype's element type, so the typed
- * operators of cg_extra.c (comparisons, Cast, Where) use it too.
+ * operators (cg_compare.c, cg_cast.c, cg_shape.c's Expand and fills,
+ * cg_reduce.c, and Neg, Abs, IsNaN, Not, Min, Max here) use it too, with the
+ * helpers they share: bool lanes, the map over a node's inputs, the
+ * NaN-winning min/max step, the constant fill.
  *
  * Math functions: exp, the logistic and tanh are built in IR (cg_exp,
  * cg_sigmoid, cg_tanh: vector code, no libm); pow and sqrt are LLVM
@@ -289,6 +292,146 @@ static bool emit_clip(cg_fn *f) {
   return true;
 }
 
+/* ------------------------ helpers of the kernels of other dtypes than f32 */
+
+bool cg_is_fp(LLVMValueRef v) {
+  LLVMTypeRef t = LLVMTypeOf(v);
+  if (LLVMGetTypeKind(t) == LLVMVectorTypeKind)
+    t = LLVMGetElementType(t);
+  return LLVMGetTypeKind(t) == LLVMFloatTypeKind;
+}
+
+/* zext of an i1 (vector) to uint8 lanes: a bool tensor holds 0 or 1. */
+LLVMValueRef cg_to_bool(cg_fn *f, LLVMValueRef b, LLVMTypeRef ty) {
+  return LLVMBuildZExt(f->b, b, cg_like(f->c->i8, ty), "");
+}
+
+LLVMValueRef cg_nonzero(cg_fn *f, LLVMValueRef x) {
+  return LLVMBuildICmp(f->b, LLVMIntNE, x, LLVMConstNull(LLVMTypeOf(x)), "");
+}
+
+/* A constant of element type elem (integer iv or float fv) shaped like ty. */
+static LLVMValueRef const_like(LLVMTypeRef elem, LLVMTypeRef ty,
+                               int64_t iv, double fv) {
+  LLVMValueRef s = LLVMGetTypeKind(elem) == LLVMFloatTypeKind
+                       ? LLVMConstReal(elem, fv)
+                       : LLVMConstInt(elem, (unsigned long long)iv, 1);
+  if (LLVMGetTypeKind(ty) != LLVMVectorTypeKind)
+    return s;
+  LLVMValueRef e[16];
+  unsigned n = LLVMGetVectorSize(ty);
+  for (unsigned i = 0; i < n; i++)
+    e[i] = s;
+  return LLVMConstVector(e, n);
+}
+
+/* The map over every input of the node (all read at run time). */
+void cg_map_node(cg_fn *f, cg_map_op op, const void *ud, bool vec) {
+  const dlc_node *n = f->node;
+  const dlc_tensor *t[CG_MAP_MAX_OPERANDS];
+  for (int i = 0; i < n->n_inputs; i++)
+    t[i] = &n->inputs[i]->type;
+  cg_emit_map(f, n->n_inputs, f->in, t, f->out[0], &n->outputs[0]->type, op, ud,
+              vec);
+}
+
+/* acc replaced by v when v is better or NaN: NaN wins and then stays (a
+ * NaN acc is never "worse" than v under an ordered comparison). */
+LLVMValueRef cg_min_max_step(cg_fn *f, bool is_max, LLVMValueRef acc,
+                             LLVMValueRef v) {
+  LLVMValueRef take;
+  if (cg_is_fp(v)) {
+    take = LLVMBuildFCmp(f->b, is_max ? LLVMRealOGT : LLVMRealOLT, v, acc, "");
+    take = LLVMBuildOr(f->b, take, LLVMBuildFCmp(f->b, LLVMRealUNO, v, v, ""),
+                       "");
+  } else {
+    take = LLVMBuildICmp(f->b, is_max ? LLVMIntSGT : LLVMIntSLT, v, acc, "");
+  }
+  return LLVMBuildSelect(f->b, take, v, acc, "");
+}
+
+typedef struct fill_value {
+  LLVMTypeRef elem;
+  int64_t i;
+  double f;
+} fill_value;
+
+static LLVMValueRef fill(cg_fn *f, LLVMValueRef *x, LLVMTypeRef ty,
+                         const void *ud) {
+  (void)f;
+  (void)x;
+  const fill_value *v = ud;
+  return const_like(v->elem, ty, v->i, v->f);
+}
+
+/* y[...] = v: a map without operands. */
+void cg_emit_fill(cg_fn *f, const dlc_tensor *y, LLVMValueRef out,
+                      int64_t i, double fv) {
+  fill_value v = {cg_elem_type(f->c, y->dtype), i, fv};
+  cg_emit_map(f, 0, NULL, NULL, out, y, fill, &v, true);
+}
+
+/* ------------------------------------- Neg..Softplus, IsNaN, Not, Min, Max */
+
+/* log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow, and log1p keeps
+ * the tiny results of very negative x. */
+static LLVMValueRef softplus(cg_fn *f, LLVMValueRef x, LLVMTypeRef ty) {
+  LLVMValueRef ax = cg_intrinsic(f, "llvm.fabs", ty, &x, 1);
+  LLVMValueRef e = LLVMBuildFNeg(f->b, ax, "");
+  e = cg_exp(f, e);
+  LLVMValueRef pos = cg_fmax(f, x, cg_fconst(f, ty, 0));
+  return LLVMBuildFAdd(f->b, pos, cg_libm1(f, "log1pf", e), "");
+}
+
+static LLVMValueRef extra_unary(cg_fn *f, LLVMValueRef *xs, LLVMTypeRef ty,
+                                const void *ud) {
+  const dlc_node *n = ud;
+  LLVMValueRef x = xs[0];
+  switch (n->op) {
+  case DLC_OP_NEG:
+    return LLVMBuildFNeg(f->b, x, "");
+  case DLC_OP_ABS:
+    return cg_intrinsic(f, "llvm.fabs", ty, &x, 1);
+  case DLC_OP_RECIPROCAL:
+    return LLVMBuildFDiv(f->b, cg_fconst(f, ty, 1), x, "");
+  case DLC_OP_LOG:
+    return cg_intrinsic(f, "llvm.log", ty, &x, 1);
+  case DLC_OP_SOFTPLUS:
+    return softplus(f, x, ty);
+  case DLC_OP_IS_NAN:
+    return cg_to_bool(f, LLVMBuildFCmp(f->b, LLVMRealUNO, x, x, ""), ty);
+  case DLC_OP_NOT:
+  default:
+    return cg_to_bool(f, LLVMBuildICmp(f->b, LLVMIntEQ, x,
+                                    LLVMConstNull(LLVMTypeOf(x)), ""), ty);
+  }
+}
+
+static bool emit_extra_unary(cg_fn *f) {
+  /* log1pf is called lane by lane: keep Softplus scalar. */
+  cg_map_node(f, extra_unary, f->node, f->node->op != DLC_OP_SOFTPLUS);
+  return true;
+}
+
+/* --------------------------------------------------------------- Min, Max */
+
+static LLVMValueRef min_max(cg_fn *f, LLVMValueRef *x, LLVMTypeRef ty,
+                            const void *ud) {
+  (void)ty;
+  const dlc_node *n = ud;
+  LLVMValueRef acc = x[0];
+  for (int i = 1; i < n->n_inputs; i++)
+    acc = cg_min_max_step(f, n->op == DLC_OP_MAX, acc, x[i]);
+  return acc;
+}
+
+static bool emit_min_max(cg_fn *f) {
+  cg_map_node(f, min_max, f->node, true);
+  return true;
+}
+
 const cg_emitter cg_emit_unary = {.emit = emit_unary};
 const cg_emitter cg_emit_binary = {.emit = emit_binary};
 const cg_emitter cg_emit_clip = {.ct_inputs = 0x6, .emit = emit_clip};
+const cg_emitter cg_emit_extra_unary = {.emit = emit_extra_unary};
+const cg_emitter cg_emit_min_max = {.emit = emit_min_max};

@@ -1,8 +1,8 @@
-/* cg_norm.c — normalisations and reductions: BatchNormalization (folded at
+/* cg_norm.c — normalisations: BatchNormalization (folded at
  * compile time into a per-channel scale and shift, then one element-wise
  * pass), InstanceNormalization and LayerNormalization (two-pass mean and
  * variance per row), Softmax / LogSoftmax (max-subtracted, over one axis as
- * at opset 13), ReduceMean. */
+ * at opset 13). Reductions are cg_reduce.c's. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,61 +192,8 @@ static bool emit_softmax(cg_fn *f) {
   return true;
 }
 
-/* ------------------------------------------------------------ ReduceMean */
-
-static bool emit_reduce_mean(cg_fn *f) {
-  const dlc_node *n = f->node;
-  const dlc_tensor *x = &n->inputs[0]->type;
-  const int64_t *axes;
-  int na = dlc_node_get_ints(n, "axes", &axes);
-  bool red[DLC_MAX_RANK] = {0};
-  for (int i = 0; i < na; i++)
-    red[axes[i] < 0 ? axes[i] + x->rank : axes[i]] = true;
-  int64_t st[DLC_MAX_RANK], kd[DLC_MAX_RANK], ks[DLC_MAX_RANK],
-      rd[DLC_MAX_RANK], rs[DLC_MAX_RANK], count = 1;
-  cg_strides(x, st);
-  int nk = 0, nr = 0;
-  for (int k = 0; k < x->rank; k++) {
-    bool r = na == 0 || red[k];
-    if (r) {
-      rd[nr] = x->dims[k];
-      rs[nr++] = st[k];
-      count *= x->dims[k];
-    } else {
-      kd[nk] = x->dims[k];
-      ks[nk++] = st[k];
-    }
-  }
-  LLVMTypeRef f32 = f->c->f32;
-  LLVMValueRef ki[DLC_MAX_RANK], ri[DLC_MAX_RANK];
-  cg_nest kn, rn;
-  cg_nest_begin(f, &kn, nk, kd, ki);
-  LLVMValueRef xo = cg_i64(f, 0), yo = cg_i64(f, 0);
-  int64_t ystep = 1;
-  for (int k = nk - 1; k >= 0; k--) {
-    xo = cg_affine(f, xo, ki[k], ks[k]);
-    yo = cg_affine(f, yo, ki[k], ystep);
-    ystep *= kd[k];
-  }
-  LLVMValueRef sum = cg_var(f, f32, cg_f32(f, 0));
-  cg_nest_begin(f, &rn, nr, rd, ri);
-  LLVMValueRef at = xo;
-  for (int k = 0; k < nr; k++)
-    at = cg_affine(f, at, ri[k], rs[k]);
-  LLVMValueRef s = LLVMBuildLoad2(f->b, f32, sum, "");
-  LLVMBuildStore(f->b, LLVMBuildFAdd(f->b, s, cg_load(f, f32, f->in[0], at), ""),
-                 sum);
-  cg_nest_end(f, &rn);
-  LLVMValueRef m = LLVMBuildFDiv(f->b, LLVMBuildLoad2(f->b, f32, sum, ""),
-                                 cg_f32(f, (double)count), "");
-  cg_store(f, m, f->out[0], yo);
-  cg_nest_end(f, &kn);
-  return true;
-}
-
 const cg_emitter cg_emit_batch_norm = {
     .prep_inputs = 0x1e, .prepare = prepare_batch_norm, .emit = emit_batch_norm};
 const cg_emitter cg_emit_instance_norm = {.emit = emit_instance_norm};
 const cg_emitter cg_emit_layer_norm = {.emit = emit_layer_norm};
 const cg_emitter cg_emit_softmax = {.emit = emit_softmax};
-const cg_emitter cg_emit_reduce_mean = {.emit = emit_reduce_mean};

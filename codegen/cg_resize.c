@@ -4,7 +4,7 @@
  * Each axis whose mapping is not the identity gets compile-time tables: the
  * two input neighbours (i0, i1) and the weight of i1 for each output
  * coordinate, computed in double with ONNX's formulas (the reference
- * kernel's, ir/ops_conv.c). The kernel walks the output and sums the 2^k
+ * kernel's, ir/ops_spatial.c). The kernel walks the output and sums the 2^k
  * corners of the k resampled axes (one corner for nearest). */
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,10 @@
 /* cg_shape.c — data-movement kernels: copies (renaming operators whose
  * output is a graph output), and the strided copy that Transpose, Slice,
  * Concat, Split, Pad, Gather and DepthToSpace are all expressed with:
- * out[obase + sum i_k*ostr_k] = in[ibase + sum i_k*istr_k]. */
+ * out[obase + sum i_k*ostr_k] = in[ibase + sum i_k*istr_k]; and the tensors
+ * made from shapes: Expand (a broadcasting map), ConstantOfShape (a fill)
+ * and Range (start + i * delta), in any numeric dtype. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,6 +287,70 @@ static bool emit_pad(cg_fn *f) {
   return true;
 }
 
+/* ----------------------------------------------------------------- Expand */
+
+static LLVMValueRef pass(cg_fn *f, LLVMValueRef *x, LLVMTypeRef ty,
+                         const void *ud) {
+  (void)f;
+  (void)ty;
+  (void)ud;
+  return x[0];
+}
+
+/* The shape (input 1) is already in the output's type. */
+static bool emit_expand(cg_fn *f) {
+  cg_emit_map(f, 1, f->in,
+              (const dlc_tensor *const[]){&f->node->inputs[0]->type}, f->out[0],
+              &f->node->outputs[0]->type, pass, NULL, true);
+  return true;
+}
+
+/* -------------------------------------------------------- ConstantOfShape */
+
+static bool emit_constant_of_shape(cg_fn *f) {
+  const dlc_attr *a = dlc_node_find_attr(f->node, "value");
+  const dlc_tensor *y = &f->node->outputs[0]->type;
+  bool is_f = y->dtype == DLC_DT_FLOAT32;
+  int64_t iv = a && !is_f ? dlc_tensor_get_int(&a->tensor, 0) : 0;
+  double fv = a && is_f ? dlc_tensor_get_f64(&a->tensor, 0) : 0;
+  cg_emit_fill(f, y, f->out[0], iv, fv);
+  return true;
+}
+
+/* ------------------------------------------------------------------ Range */
+
+/* y[i] = start + i * delta (float: in double, rounded once; integers: wrap
+ * around), from the constant scalars; the loop vectoriser takes it. */
+static bool emit_range(cg_fn *f) {
+  const dlc_node *n = f->node;
+  const dlc_tensor *y = &n->outputs[0]->type, *s = &n->inputs[0]->type,
+                   *d = &n->inputs[2]->type;
+  int64_t count = cg_numel(y);
+  if (count == 0)
+    return true;
+  LLVMTypeRef et = cg_elem_type(f->c, y->dtype);
+  LLVMTypeRef dbl = LLVMDoubleTypeInContext(f->c->llc);
+  cg_loop l;
+  LLVMValueRef i = cg_for_begin(f, &l, 0, count, 1), v;
+  if (y->dtype == DLC_DT_FLOAT32) {
+    v = LLVMBuildFMul(f->b, LLVMBuildSIToFP(f->b, i, dbl, ""),
+                      LLVMConstReal(dbl, dlc_tensor_get_f64(d, 0)), "");
+    v = LLVMBuildFAdd(f->b, LLVMConstReal(dbl, dlc_tensor_get_f64(s, 0)), v,
+                      "");
+    v = LLVMBuildFPTrunc(f->b, v, et, "");
+  } else {
+    v = LLVMBuildMul(f->b, i, cg_i64(f, dlc_tensor_get_int(d, 0)), "");
+    v = LLVMBuildAdd(f->b, cg_i64(f, dlc_tensor_get_int(s, 0)), v, "");
+    if (et != f->c->i64)
+      v = LLVMBuildTrunc(f->b, v, et, "");
+  }
+  LLVMValueRef at = LLVMBuildInBoundsGEP2(f->b, et, f->out[0], &i, 1, "");
+  LLVMSetAlignment(LLVMBuildStore(f->b, v, at),
+                   (unsigned)dlc_dtype_size(y->dtype));
+  cg_for_end(f, &l);
+  return true;
+}
+
 const cg_emitter cg_emit_transpose = {.emit = emit_transpose};
 const cg_emitter cg_emit_concat = {.emit = emit_concat};
 const cg_emitter cg_emit_split = {.prep_inputs = 0x2, .emit = emit_split};
@@ -292,3 +359,9 @@ const cg_emitter cg_emit_gather = {.ct_inputs = 0x2, .emit = emit_gather};
 const cg_emitter cg_emit_depth_to_space = {.emit = emit_depth_to_space};
 const cg_emitter cg_emit_pad = {
     .ct_inputs = 0x6, .prepare = prepare_pad, .emit = emit_pad};
+/* Expand's shape, ConstantOfShape's shape and Range's scalars are read at
+ * compile time: part of the kernel identity, never passed. */
+const cg_emitter cg_emit_expand = {.ct_inputs = 0x2, .emit = emit_expand};
+const cg_emitter cg_emit_constant_of_shape = {
+    .ct_inputs = 0x1, .emit = emit_constant_of_shape};
+const cg_emitter cg_emit_range = {.ct_inputs = 0x7, .emit = emit_range};

@@ -320,34 +320,6 @@ bool dlc_op_error(dlc_op_ctx *c, const char *fmt, ...) {
   return false;
 }
 
-bool dlc_op_set_output(dlc_op_ctx *c, int slot, dlc_dtype dt, int rank,
-                       const int64_t *dims) {
-  if (slot >= c->n_outputs)
-    return dlc_op_error(c, "the node has no output %d", slot);
-  if (rank < 0 || rank > DLC_MAX_RANK)
-    return dlc_op_error(c, "output rank %d exceeds %d", rank, DLC_MAX_RANK);
-  dlc_tensor_set_shape(&c->out[slot], dt, rank, dims);
-  int64_t n = dlc_tensor_numel(&c->out[slot]);
-  if (n < 0 || (n > 0 && dlc_tensor_nbytes(&c->out[slot]) == 0)) {
-    char s[256];
-    return dlc_op_error(c, "output shape %s has too many elements",
-                        dlc_shape_str(&c->out[slot], s, sizeof s));
-  }
-  return true;
-}
-
-bool dlc_op_set_reduced_output(dlc_op_ctx *c, const dlc_tensor *x,
-                               const bool *reduced, bool keepdims) {
-  int64_t dims[DLC_MAX_RANK];
-  int rank = 0;
-  for (int d = 0; d < x->rank; d++)
-    if (!reduced[d])
-      dims[rank++] = x->dims[d];
-    else if (keepdims)
-      dims[rank++] = 1;
-  return dlc_op_set_output(c, 0, x->dtype, rank, dims);
-}
-
 bool dlc_value_is_const(const dlc_value *v) {
   return v->kind == DLC_VALUE_INITIALIZER ||
          (v->kind == DLC_VALUE_NODE && v->type.data != NULL);

@@ -312,6 +312,28 @@ void dlc_epilogue_apply(const dlc_node *n, const dlc_tensor *const *in,
 /* "Relu", "Clip", ...: the ONNX op an activation kind stands for. */
 const char *dlc_act_name(dlc_act_kind k);
 
+/* The steps of a FusedElementwise program (fused_steps.def), and one step
+ * with its parameters as the node's attributes give them. */
+typedef enum dlc_step_kind {
+#define DLC_STEP(id, name, binary) DLC_STEP_##id,
+#include "fused_steps.def"
+#undef DLC_STEP
+  DLC_STEP_COUNT_
+} dlc_step_kind;
+
+typedef struct dlc_step {
+  dlc_step_kind kind;
+  int operand;  /* node input index of a binary step's operand, or -1 */
+  bool swapped; /* operand op v instead of v op operand */
+  double alpha, beta;
+} dlc_step;
+
+/* The step spelled name in the "ops" attribute; DLC_STEP_COUNT_ if none. */
+dlc_step_kind dlc_step_from_name(const char *name);
+const char *dlc_step_name(dlc_step_kind k);
+/* Whether the step combines the running value with an operand. */
+bool dlc_step_is_binary(dlc_step_kind k);
+
 /* ------------------------------------------------------------- the graph */
 
 typedef struct dlc_graph {
@@ -409,6 +431,10 @@ enum {
   DLC_OPF_FUSABLE_ACT = 1 << 2, /* may become a fused epilogue activation */
   DLC_OPF_SHAPE_ONLY = 1 << 3,  /* moves or reinterprets data, no arithmetic */
   DLC_OPF_CONSTANT_IN = 1 << 4, /* some inputs must be constants (Reshape..) */
+  /* A view: output 0 is input 0's bytes unchanged under a new shape
+   * (Identity, Dropout, Reshape, Flatten, Squeeze, Unsqueeze), so it may
+   * share input 0's storage and copies nothing in place. */
+  DLC_OPF_VIEW = 1 << 5,
 };
 
 /* One attribute of an operator's schema, with its default. */
@@ -465,6 +491,8 @@ const dlc_op_info *dlc_op_get_info(dlc_op op);
 /* Rows of the table: dlc_op_get_info(0 .. dlc_op_count() - 1) (what
  * `dlc ops` lists). */
 int dlc_op_count(void);
+/* Whether op is a view (DLC_OPF_VIEW): its output only renames input 0. */
+bool dlc_op_is_view(dlc_op op);
 /* Looks up by ONNX name and domain; DLC_OP_UNKNOWN if absent. */
 dlc_op dlc_op_from_name(const char *name, const char *domain);
 const char *dlc_op_name(dlc_op op);

@@ -154,44 +154,45 @@ bool dlc_ref_gelu(dlc_op_ctx *c) {
 
 /* ------------------------------------------------------- FusedElementwise */
 
-/* The steps a program may contain. Unary steps are the fusable activations
- * and math functions; binary steps combine the running value v with an
- * operand (a node input broadcasting into X's shape). */
-typedef enum step_kind {
-  S_RELU, S_LEAKY_RELU, S_ELU, S_SIGMOID, S_TANH, S_CLIP, S_HARD_SIGMOID,
-  S_HARD_SWISH, S_SILU, S_GELU, S_ERF, S_SQRT, S_EXP,
-  S_ADD, S_SUB, S_MUL, S_DIV, S_POW, S_PRELU, S_COUNT_
-} step_kind;
+/* The step table (fused_steps.def): the enum is in ir.h. */
+static const struct {
+  const char *name;
+  bool binary;
+} step_table[] = {
+#define DLC_STEP(id, name, binary) {name, binary},
+#include "fused_steps.def"
+#undef DLC_STEP
+};
+_Static_assert(sizeof step_table / sizeof step_table[0] == DLC_STEP_COUNT_,
+               "step_table out of step with fused_steps.def");
 
-static const char *const step_names[S_COUNT_] = {
-    "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Clip", "HardSigmoid",
-    "HardSwish", "SiLU", "Gelu", "Erf", "Sqrt", "Exp",
-    "Add", "Sub", "Mul", "Div", "Pow", "PRelu"};
+dlc_step_kind dlc_step_from_name(const char *name) {
+  for (int k = 0; k < DLC_STEP_COUNT_; k++)
+    if (strcmp(step_table[k].name, name) == 0)
+      return (dlc_step_kind)k;
+  return DLC_STEP_COUNT_;
+}
 
-static bool step_is_binary(step_kind k) { return k >= S_ADD; }
+const char *dlc_step_name(dlc_step_kind k) {
+  return (unsigned)k < DLC_STEP_COUNT_ ? step_table[k].name : "?";
+}
 
-typedef struct step {
-  step_kind kind;
-  int operand; /* node input index, or -1 */
-  bool swapped; /* operand op v instead of v op operand */
-  double alpha, beta;
-} step;
+bool dlc_step_is_binary(dlc_step_kind k) {
+  return (unsigned)k < DLC_STEP_COUNT_ && step_table[k].binary;
+}
 
 enum { MAX_STEPS = 64 };
 
 typedef struct program {
   int n;
-  step steps[MAX_STEPS];
+  dlc_step steps[MAX_STEPS];
 } program;
 
-static bool parse_step(dlc_op_ctx *c, int i, const char *name, step *s) {
-  s->kind = S_COUNT_;
-  for (int k = 0; k < S_COUNT_; k++)
-    if (strcmp(step_names[k], name) == 0)
-      s->kind = (step_kind)k;
-  if (s->kind == S_COUNT_)
+static bool parse_step(dlc_op_ctx *c, int i, const char *name, dlc_step *s) {
+  s->kind = dlc_step_from_name(name);
+  if (s->kind == DLC_STEP_COUNT_)
     return dlc_op_error(c, "step %d: unknown step '%s'", i, name);
-  bool binary = step_is_binary(s->kind);
+  bool binary = dlc_step_is_binary(s->kind);
   if (binary && (s->operand < 1 || s->operand >= c->n_inputs))
     return dlc_op_error(c, "step %d (%s): operand %d is not an input", i,
                         name, s->operand);
@@ -220,7 +221,7 @@ static bool parse_program(dlc_op_ctx *c, program *p) {
                         p->n);
   bool ok = true;
   for (int i = 0; i < p->n; i++) {
-    step *s = &p->steps[i];
+    dlc_step *s = &p->steps[i];
     s->operand = (int)operands[i];
     s->swapped = n_swapped && swapped[i];
     s->alpha = n_alpha ? alpha[i] : 0;
@@ -258,34 +259,34 @@ static double sigmoid(double x) {
 static double clamp01(double v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
 
 /* One step on one element, with the same arithmetic as the operator the
- * step replaced (ops_math.c). */
-static double apply_step(const step *s, double v, double o) {
+ * step replaced (ops_unary.c, ops_binary.c). */
+static double apply_step(const dlc_step *s, double v, double o) {
   if (s->swapped) {
     double t = v;
     v = o;
     o = t;
   }
   switch (s->kind) {
-  case S_RELU: return v < 0 ? 0.0 : v;
-  case S_LEAKY_RELU: return v < 0 ? s->alpha * v : v;
-  case S_ELU: return v < 0 ? s->alpha * expm1(v) : v;
-  case S_SIGMOID: return sigmoid(v);
-  case S_TANH: return tanh(v);
-  case S_CLIP: return v < s->alpha ? s->alpha : v > s->beta ? s->beta : v;
-  case S_HARD_SIGMOID: return clamp01(s->alpha * v + s->beta);
-  case S_HARD_SWISH: return v * clamp01(v / 6.0 + 0.5);
-  case S_SILU: return (float)v * (double)(float)sigmoid(v);
-  case S_GELU: return gelu(v);
-  case S_ERF: return erf(v);
-  case S_SQRT: return sqrt(v);
-  case S_EXP: return exp(v);
-  case S_ADD: return v + o;
-  case S_SUB: return v - o;
-  case S_MUL: return v * o;
-  case S_DIV: return v / o;
-  case S_POW: return pow((float)v, (float)o);
-  case S_PRELU: return v < 0 ? o * v : v;
-  case S_COUNT_: break;
+  case DLC_STEP_RELU: return v < 0 ? 0.0 : v;
+  case DLC_STEP_LEAKY_RELU: return v < 0 ? s->alpha * v : v;
+  case DLC_STEP_ELU: return v < 0 ? s->alpha * expm1(v) : v;
+  case DLC_STEP_SIGMOID: return sigmoid(v);
+  case DLC_STEP_TANH: return tanh(v);
+  case DLC_STEP_CLIP: return v < s->alpha ? s->alpha : v > s->beta ? s->beta : v;
+  case DLC_STEP_HARD_SIGMOID: return clamp01(s->alpha * v + s->beta);
+  case DLC_STEP_HARD_SWISH: return v * clamp01(v / 6.0 + 0.5);
+  case DLC_STEP_SILU: return (float)v * (double)(float)sigmoid(v);
+  case DLC_STEP_GELU: return gelu(v);
+  case DLC_STEP_ERF: return erf(v);
+  case DLC_STEP_SQRT: return sqrt(v);
+  case DLC_STEP_EXP: return exp(v);
+  case DLC_STEP_ADD: return v + o;
+  case DLC_STEP_SUB: return v - o;
+  case DLC_STEP_MUL: return v * o;
+  case DLC_STEP_DIV: return v / o;
+  case DLC_STEP_POW: return pow((float)v, (float)o);
+  case DLC_STEP_PRELU: return v < 0 ? o * v : v;
+  case DLC_STEP_COUNT_: break;
   }
   return v;
 }
@@ -302,7 +303,7 @@ bool dlc_ref_fused_elementwise(dlc_op_ctx *c) {
   for (int64_t i = 0; i < n; i++) {
     float v = xd[i];
     for (int k = 0; k < p.n; k++) {
-      const step *s = &p.steps[k];
+      const dlc_step *s = &p.steps[k];
       double o = 0;
       if (s->operand > 0) {
         const dlc_tensor *t = c->in[s->operand];

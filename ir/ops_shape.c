@@ -1,25 +1,27 @@
-/* ops_shape.c — data-movement and shape operators: Flatten, Reshape,
- * Transpose, Concat, Split, Slice, DepthToSpace, Constant, Shape, Gather,
- * Unsqueeze, Squeeze, and the identity kernel that every pure
- * reinterpretation (Reshape, Flatten, Unsqueeze, Squeeze, Dropout, Identity)
- * shares because the row-major data layout does not change.
+/* ops_shape.c — data-movement, shape and index operators: Flatten,
+ * Reshape, Transpose, Concat, Split, Slice, DepthToSpace, Constant, Shape,
+ * Gather, Unsqueeze, Squeeze, Dropout, Expand, ConstantOfShape, Range and
+ * ScatterND, and the identity kernel that every pure reinterpretation (the
+ * views: Reshape, Flatten, Unsqueeze, Squeeze, Dropout, Identity) shares
+ * because the row-major data layout does not change.
  *
- * Each operator has its ONNX opset-13 attribute schema, a shape-inference
- * function and a reference kernel. Shape inference runs on untrusted models,
- * so every bad shape, constant or attribute is a reported error (naming the
- * shapes involved), never an assert, and every dim product is checked for
- * int64 overflow. Kernels move elements by their byte size, so they serve
- * every dtype: PyTorch exports run int64 shape arithmetic through Gather,
- * Concat, Slice, Unsqueeze and Reshape.
+ * Each operator has its ONNX opset-13 attribute schema (ScatterND's
+ * reduction attribute is opset 16's), a shape-inference function and a
+ * reference kernel. Shape inference runs on untrusted models, so every bad
+ * shape, constant or attribute is a reported error (naming the shapes
+ * involved), never an assert, and every dim product is checked for int64
+ * overflow. Kernels move elements by their byte size, so they serve every
+ * dtype: PyTorch exports run int64 shape arithmetic through Gather, Concat,
+ * Slice, Unsqueeze and Reshape, and build attention masks with Expand,
+ * ConstantOfShape and Range; torchvision's Swin exports assign mask slices
+ * with ScatterND (constant there, so fold_constants runs these kernels).
  */
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 
 #include "ops_impl.h"
-
-/* Room for any shape or short integer list in a message. */
-#define SHAPE_BUF 256
 
 /* ----------------------------------------------------------- helpers */
 
@@ -669,7 +671,8 @@ bool dlc_infer_depth_to_space(dlc_op_ctx *c) {
  *   CRD: X as (N, C', b, b, H, W), perm (0, 1, 4, 2, 5, 3)
  * giving Y as (N, C', H, b, W, b), which is Y (N, C', H*b, W*b) in memory. */
 bool dlc_ref_depth_to_space(dlc_op_ctx *c) {
-  static const int dcr[6] = {0, 3, 4, 1, 5, 2}, crd_perm[6] = {0, 1, 4, 2, 5, 3};
+  static const int dcr[6] = {0, 3, 4, 1, 5, 2},
+                   crd_perm[6] = {0, 1, 4, 2, 5, 3};
   const dlc_tensor *x = c->in[0];
   int64_t b = dlc_node_get_int(c->node, "blocksize");
   int64_t n = x->dims[0], cc = x->dims[1] / (b * b), h = x->dims[2],
@@ -984,5 +987,371 @@ bool dlc_infer_squeeze(dlc_op_ctx *c) {
     if (!drop[a])
       dims[r++] = x->dims[a];
   dlc_tensor_set_shape(&c->out[0], x->dtype, r, dims);
+  return true;
+}
+
+/* seed has no default in ONNX; it only matters in training. */
+const dlc_attr_schema dlc_attrs_dropout[] = {
+    {.name = "seed", .kind = DLC_ATTR_INT}, {.name = NULL}};
+
+/* --------------------------------------------------------------- Dropout */
+
+/* True when t is a constant whose first element is non-zero (ONNX's bool
+ * training_mode; readable dtypes only). */
+static bool constant_true(const dlc_tensor *t) {
+  if (!t || !t->data || dlc_tensor_numel(t) < 1)
+    return false;
+  switch (t->dtype) {
+  case DLC_DT_FLOAT32:
+  case DLC_DT_INT64:
+  case DLC_DT_INT32:
+  case DLC_DT_INT8:
+  case DLC_DT_UINT8:
+    return dlc_tensor_get_f64(t, 0) != 0;
+  default:
+    return false;
+  }
+}
+
+/* Inference Dropout is the identity: ratio is ignored, and a constant true
+ * training_mode or a declared mask output cannot be honoured. */
+/* A constant ratio of exactly 0: Dropout is then the identity even in
+ * training mode (torchvision's Swin calls F.dropout(p=0.0) without
+ * training=False, and torch exports training_mode = true). */
+static bool ratio_is_zero(const dlc_tensor *ratio) {
+  return ratio && ratio->data && dlc_tensor_numel(ratio) == 1 &&
+         (ratio->dtype == DLC_DT_FLOAT32 || ratio->dtype == DLC_DT_INT64) &&
+         dlc_tensor_get_f64(ratio, 0) == 0.0;
+}
+
+/* Inference Dropout: output 0 is X. The optional mask (output 1) is only
+ * meaningful when nothing is dropped: then it is all true (bool as uint8). */
+bool dlc_infer_dropout(dlc_op_ctx *c) {
+  const dlc_tensor *x = dlc_op_input(c, 0);
+  if (!x)
+    return dlc_op_error(c, "input 0 (data) is required");
+  bool identity = ratio_is_zero(dlc_op_input(c, 1));
+  bool ok = true;
+  if (constant_true(dlc_op_input(c, 2)) && !identity)
+    ok = dlc_op_error(c, "training_mode is true with a ratio other than 0: "
+                         "Dropout is only supported at inference");
+  bool mask = c->n_outputs >= 2 && c->node->outputs[1];
+  if (mask && !identity && constant_true(dlc_op_input(c, 2)))
+    ok = dlc_op_error(c, "Dropout mask output is not supported at inference");
+  if (!ok || !dlc_op_set_output_like(c, x))
+    return false;
+  return !mask || dlc_op_set_output(c, 1, DLC_DT_UINT8, x->rank, x->dims);
+}
+
+/* Output 0 = X; the mask, if asked for, says every element was kept. */
+bool dlc_ref_dropout(dlc_op_ctx *c) {
+  memcpy(c->out[0].data, c->in[0]->data, dlc_tensor_nbytes(c->in[0]));
+  if (c->n_outputs >= 2 && c->out[1].data)
+    memset(c->out[1].data, 1, dlc_tensor_nbytes(&c->out[1]));
+  return true;
+}
+
+/* ------------------------------------------------------------ Expand */
+
+/* Expand(input, shape): numpy broadcast of the input's shape with the
+ * constant `shape` (either side may hold the 1s). */
+bool dlc_infer_expand(dlc_op_ctx *c) {
+  if (!dlc_op_need_inputs(c, 2))
+    return false;
+  const dlc_tensor *x = dlc_op_input(c, 0);
+  int64_t n;
+  if (!dlc_op_is_numeric(x->dtype))
+    return dlc_op_error(c, "input 0 has dtype %s, which Expand cannot copy",
+                        dlc_dtype_name(x->dtype));
+  if (!dlc_op_const_int_list(c, 1, "shape", DLC_MAX_RANK, 0, &n))
+    return false;
+  dlc_tensor want = {.dtype = x->dtype, .rank = (int)n};
+  for (int k = 0; k < n; k++)
+    want.dims[k] = dlc_tensor_get_int(dlc_op_input(c, 1), k);
+  dlc_tensor o;
+  char a[SHAPE_BUF], b[SHAPE_BUF];
+  if (!dlc_broadcast_shape(x, &want, &o))
+    return dlc_op_error(c, "input %s cannot be expanded to shape %s",
+                        dlc_shape_str(x, a, sizeof a),
+                        dlc_shape_str(&want, b, sizeof b));
+  return dlc_op_set_output(c, 0, x->dtype, o.rank, o.dims);
+}
+
+bool dlc_ref_expand(dlc_op_ctx *c) {
+  const dlc_tensor *x = c->in[0];
+  dlc_tensor *y = &c->out[0];
+  size_t es = dlc_dtype_size(y->dtype);
+  int64_t n = dlc_tensor_numel(y);
+  for (int64_t i = 0; i < n; i++)
+    memcpy((char *)y->data + (size_t)i * es,
+           (const char *)x->data + (size_t)dlc_broadcast_index(x, y, i) * es,
+           es);
+  return true;
+}
+
+/* --------------------------------------------------- ConstantOfShape */
+
+/* value: a one-element tensor giving the dtype and fill value; absent, the
+ * output is float32 zeros. */
+const dlc_attr_schema dlc_attrs_constant_of_shape[] = {
+    {.name = "value", .kind = DLC_ATTR_TENSOR}, {.name = NULL}};
+
+static bool fill_value(dlc_op_ctx *c, const dlc_tensor **v) {
+  const dlc_attr *a = dlc_node_find_attr(c->node, "value");
+  *v = NULL;
+  if (!a)
+    return true;
+  if (a->kind != DLC_ATTR_TENSOR || dlc_tensor_numel(&a->tensor) != 1 ||
+      !a->tensor.data || !dlc_op_is_numeric(a->tensor.dtype))
+    return dlc_op_error(c, "attribute 'value' must be a one-element numeric "
+                        "tensor");
+  *v = &a->tensor;
+  return true;
+}
+
+bool dlc_infer_constant_of_shape(dlc_op_ctx *c) {
+  const dlc_tensor *v;
+  int64_t n;
+  if (!dlc_op_need_inputs(c, 1) || !fill_value(c, &v) ||
+      !dlc_op_const_int_list(c, 0, "shape", DLC_MAX_RANK, 0, &n))
+    return false;
+  int64_t dims[DLC_MAX_RANK];
+  for (int k = 0; k < n; k++)
+    dims[k] = dlc_tensor_get_int(dlc_op_input(c, 0), k);
+  return dlc_op_set_output(c, 0, v ? v->dtype : DLC_DT_FLOAT32, (int)n, dims);
+}
+
+bool dlc_ref_constant_of_shape(dlc_op_ctx *c) {
+  const dlc_tensor *v;
+  if (!fill_value(c, &v))
+    return false;
+  dlc_tensor *y = &c->out[0];
+  size_t es = dlc_dtype_size(y->dtype);
+  float zero = 0;
+  const void *src = v ? v->data : &zero;
+  int64_t n = dlc_tensor_numel(y);
+  for (int64_t i = 0; i < n; i++)
+    memcpy((char *)y->data + (size_t)i * es, src, es);
+  return true;
+}
+
+/* ------------------------------------------------------------- Range */
+
+/* Elements of Range(start, limit, delta): max(ceil((limit - start) / delta),
+ * 0). The inputs decide the output's length, so they must be constants.
+ * Integers are counted exactly (no double rounding near 2^53). */
+static bool range_count(dlc_op_ctx *c, int64_t *count) {
+  const dlc_tensor *s = dlc_op_input(c, 0), *l = dlc_op_input(c, 1),
+                   *d = dlc_op_input(c, 2);
+  if (s->dtype == DLC_DT_FLOAT32) {
+    double a = dlc_tensor_get_f64(s, 0), b = dlc_tensor_get_f64(l, 0),
+           k = dlc_tensor_get_f64(d, 0);
+    double n = k == 0 ? NAN : ceil((b - a) / k);
+    if (!isfinite(n) || n > (double)(1LL << 40))
+      return dlc_op_error(c, "start %g, limit %g, delta %g do not give a "
+                          "usable element count", a, b, k);
+    *count = n > 0 ? (int64_t)n : 0;
+    return true;
+  }
+  int64_t a = dlc_tensor_get_int(s, 0), b = dlc_tensor_get_int(l, 0),
+          k = dlc_tensor_get_int(d, 0);
+  if (k == 0)
+    return dlc_op_error(c, "delta is 0");
+  uint64_t span, step = k > 0 ? (uint64_t)k : 0 - (uint64_t)k;
+  if ((k > 0 && b <= a) || (k < 0 && b >= a)) {
+    *count = 0;
+    return true;
+  }
+  span = k > 0 ? (uint64_t)b - (uint64_t)a : (uint64_t)a - (uint64_t)b;
+  *count = (int64_t)((span - 1) / step + 1);
+  return true;
+}
+
+bool dlc_infer_range(dlc_op_ctx *c) {
+  if (!dlc_op_need_inputs(c, 3))
+    return false;
+  dlc_dtype dt = dlc_op_input(c, 0)->dtype;
+  for (int i = 0; i < 3; i++) {
+    const dlc_tensor *t = dlc_op_input(c, i);
+    if (t->dtype != dt ||
+        (dt != DLC_DT_FLOAT32 && dt != DLC_DT_INT64 && dt != DLC_DT_INT32))
+      return dlc_op_error(c, "start, limit and delta must share one dtype "
+                          "among float32, int64 and int32");
+    if (dlc_tensor_numel(t) != 1)
+      return dlc_op_error(c, "input %d must be a scalar", i);
+    if (!t->data)
+      return dlc_op_error(c, "input %d must be a constant: Range's inputs "
+                          "decide its output's length", i);
+  }
+  int64_t n;
+  return range_count(c, &n) && dlc_op_set_output(c, 0, dt, 1, &n);
+}
+
+/* y[i] = start + i * delta (not a running sum: no accumulated rounding). */
+bool dlc_ref_range(dlc_op_ctx *c) {
+  const dlc_tensor *s = c->in[0], *d = c->in[2];
+  dlc_tensor *y = &c->out[0];
+  int64_t n = dlc_tensor_numel(y);
+  for (int64_t i = 0; i < n; i++) {
+    if (y->dtype == DLC_DT_FLOAT32)
+      ((float *)y->data)[i] = (float)(dlc_tensor_get_f64(s, 0) +
+                                      (double)i * dlc_tensor_get_f64(d, 0));
+    else
+      dlc_op_put_int(y, i, (int64_t)((uint64_t)dlc_tensor_get_int(s, 0) +
+                            (uint64_t)i * (uint64_t)dlc_tensor_get_int(d, 0)));
+  }
+  return true;
+}
+
+/* ----------------------------------------------------------- ScatterND */
+
+const dlc_attr_schema dlc_attrs_scatter_nd[] = {
+    {.name = "reduction", .kind = DLC_ATTR_STRING, .default_s = "none"},
+    {.name = NULL}};
+
+typedef enum scatter_red { RED_NONE, RED_ADD, RED_MUL, RED_BAD } scatter_red;
+
+static scatter_red scatter_reduction(const dlc_node *n) {
+  const char *s = dlc_node_get_string(n, "reduction");
+  if (!s || strcmp(s, "none") == 0)
+    return RED_NONE;
+  if (strcmp(s, "add") == 0)
+    return RED_ADD;
+  if (strcmp(s, "mul") == 0)
+    return RED_MUL;
+  return RED_BAD;
+}
+
+/* Checks index tuple t (k values from idx) against data's first k dims;
+ * on success *off is the element offset of the slice it names. */
+static bool scatter_offset(dlc_op_ctx *c, const dlc_tensor *data,
+                           const int64_t *idx, int64_t t, int k,
+                           int64_t *off) {
+  int64_t o = 0;
+  for (int j = 0; j < k; j++) {
+    int64_t v = idx[t * k + j], d = data->dims[j];
+    if (v < -d || v >= d)
+      return dlc_op_error(c, "index %lld (tuple %lld, position %d) is out of "
+                          "range for dim %d of size %lld", (long long)v,
+                          (long long)t, j, j, (long long)d);
+    o = o * d + (v < 0 ? v + d : v);
+  }
+  for (int j = k; j < data->rank; j++)
+    o *= data->dims[j];
+  *off = o;
+  return true;
+}
+
+/* Shape rules: data (d0..d{r-1}), indices (i0..i{q-2}, k) with 1 <= k <= r,
+ * updates (i0..i{q-2}, dk..d{r-1}). */
+static bool scatter_shapes(dlc_op_ctx *c, const dlc_tensor *data,
+                           const dlc_tensor *idx, const dlc_tensor *upd) {
+  char sd[SHAPE_BUF], si[SHAPE_BUF], su[SHAPE_BUF];
+  dlc_shape_str(data, sd, sizeof sd);
+  dlc_shape_str(idx, si, sizeof si);
+  dlc_shape_str(upd, su, sizeof su);
+  if (data->rank < 1 || idx->rank < 1)
+    return dlc_op_error(c, "data %s and indices %s must have rank >= 1", sd,
+                        si);
+  int64_t k = idx->dims[idx->rank - 1];
+  if (k < 1 || k > data->rank)
+    return dlc_op_error(c, "indices %s: the last dim (%lld) must be 1 to the "
+                        "rank of data %s", si, (long long)k, sd);
+  int want = idx->rank - 1 + data->rank - (int)k;
+  bool ok = upd->rank == want;
+  for (int j = 0; ok && j < idx->rank - 1; j++)
+    ok = upd->dims[j] == idx->dims[j];
+  for (int j = 0; ok && j < data->rank - k; j++)
+    ok = upd->dims[idx->rank - 1 + j] == data->dims[k + j];
+  if (!ok)
+    return dlc_op_error(c, "updates %s do not match indices %s and data %s "
+                        "(expected indices' dims but the last, then data's "
+                        "dims from %lld on)", su, si, sd, (long long)k);
+  return true;
+}
+
+/* data, indices (int64), updates (data's dtype) -> data's type. Constant
+ * indices are range-checked here, others when the kernel runs. */
+bool dlc_infer_scatter_nd(dlc_op_ctx *c) {
+  if (!dlc_op_need_inputs(c, 3))
+    return false;
+  const dlc_tensor *data = c->in[0], *idx = c->in[1], *upd = c->in[2];
+  const char *red = dlc_node_get_string(c->node, "reduction");
+  scatter_red r = scatter_reduction(c->node);
+  if (r == RED_BAD)
+    return dlc_op_error(c, "reduction '%s' is not supported (none, add, mul)",
+                        red);
+  if (data->dtype != DLC_DT_FLOAT32 && data->dtype != DLC_DT_INT64 &&
+      data->dtype != DLC_DT_INT32 && data->dtype != DLC_DT_UINT8)
+    return dlc_op_error(c, "data has dtype %s; expected float32, int64, "
+                        "int32 or bool", dlc_dtype_name(data->dtype));
+  if (r != RED_NONE && data->dtype == DLC_DT_UINT8)
+    return dlc_op_error(c, "reduction '%s' on bool data", red);
+  if (upd->dtype != data->dtype)
+    return dlc_op_error(c, "updates have dtype %s, data %s",
+                        dlc_dtype_name(upd->dtype),
+                        dlc_dtype_name(data->dtype));
+  if (idx->dtype != DLC_DT_INT64)
+    return dlc_op_error(c, "indices have dtype %s; expected int64",
+                        dlc_dtype_name(idx->dtype));
+  if (!scatter_shapes(c, data, idx, upd))
+    return false;
+  if (idx->data) {
+    int k = (int)idx->dims[idx->rank - 1];
+    int64_t tuples = dlc_tensor_numel(idx) / k, off;
+    for (int64_t t = 0; t < tuples; t++)
+      if (!scatter_offset(c, data, idx->data, t, k, &off))
+        return false;
+  }
+  return dlc_op_set_output_like(c, data);
+}
+
+/* out[off + e] (op)= upd[u + e] for the e-th element of one slice. */
+static void scatter_elem(dlc_tensor *out, int64_t o, const dlc_tensor *upd,
+                         int64_t u, scatter_red r) {
+  switch (out->dtype) {
+  case DLC_DT_FLOAT32: {
+    float *y = (float *)out->data + o, v = ((const float *)upd->data)[u];
+    *y = r == RED_ADD ? *y + v : r == RED_MUL ? *y * v : v;
+    break;
+  }
+  case DLC_DT_INT64: { /* wrap-around arithmetic, as numpy */
+    int64_t *y = (int64_t *)out->data + o, v = ((const int64_t *)upd->data)[u];
+    *y = r == RED_ADD   ? (int64_t)((uint64_t)*y + (uint64_t)v)
+         : r == RED_MUL ? (int64_t)((uint64_t)*y * (uint64_t)v)
+                        : v;
+    break;
+  }
+  case DLC_DT_INT32: {
+    int32_t *y = (int32_t *)out->data + o, v = ((const int32_t *)upd->data)[u];
+    *y = r == RED_ADD   ? (int32_t)((uint32_t)*y + (uint32_t)v)
+         : r == RED_MUL ? (int32_t)((uint32_t)*y * (uint32_t)v)
+                        : v;
+    break;
+  }
+  default: /* bool: reduction none only (inference) */
+    ((uint8_t *)out->data)[o] = ((const uint8_t *)upd->data)[u];
+  }
+}
+
+/* Copies data, then applies the update slices in index order (with
+ * reduction none a repeated index keeps the last update; ONNX leaves that
+ * case undefined). */
+bool dlc_ref_scatter_nd(dlc_op_ctx *c) {
+  const dlc_tensor *data = c->in[0], *idx = c->in[1], *upd = c->in[2];
+  dlc_tensor *out = &c->out[0];
+  scatter_red r = scatter_reduction(c->node);
+  memcpy(out->data, data->data, dlc_tensor_nbytes(data));
+  int k = (int)idx->dims[idx->rank - 1];
+  int64_t tuples = dlc_tensor_numel(idx) / k, slice = 1;
+  for (int j = k; j < data->rank; j++)
+    slice *= data->dims[j];
+  for (int64_t t = 0; t < tuples; t++) {
+    int64_t off;
+    if (!scatter_offset(c, data, idx->data, t, k, &off))
+      return false;
+    for (int64_t e = 0; e < slice; e++)
+      scatter_elem(out, off + e, upd, t * slice + e, r);
+  }
   return true;
 }

@@ -30,6 +30,10 @@ const dlc_op_info *dlc_op_get_info(dlc_op op) {
 
 int dlc_op_count(void) { return DLC_OP_COUNT_; }
 
+bool dlc_op_is_view(dlc_op op) {
+  return dlc_op_get_info(op)->flags & DLC_OPF_VIEW;
+}
+
 dlc_op dlc_op_from_name(const char *name, const char *domain) {
   if (!domain)
     domain = "";

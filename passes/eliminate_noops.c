@@ -58,17 +58,14 @@ static bool is_noop(const dlc_node *n, const pu_uses *u, const pu_probe *p) {
   switch (n->op) {
   case DLC_OP_IDENTITY: return true;
   case DLC_OP_DROPOUT: return !dropout_mask_used(u, n);
-  case DLC_OP_RESHAPE:
-  case DLC_OP_FLATTEN:
-  case DLC_OP_SQUEEZE:
-  case DLC_OP_UNSQUEEZE: return pu_probe_same_shape(p, x, y);
   case DLC_OP_TRANSPOSE: return identity_perm(n);
   case DLC_OP_PAD: return all_const_ints(n->inputs[1], 0, false);
   case DLC_OP_SLICE:
     return pu_probe_same_shape(p, x, y) &&
            (n->n_inputs < 5 || !n->inputs[4] ||
             all_const_ints(n->inputs[4], 0, true));
-  default: return false;
+  default: /* the other views: Reshape, Flatten, Squeeze, Unsqueeze */
+    return dlc_op_is_view(n->op) && pu_probe_same_shape(p, x, y);
   }
 }
 

@@ -46,6 +46,7 @@ static int operand_index(chain *c, dlc_value *v) {
 
 static void push_step(chain *c, const char *op, dlc_value *operand,
                       bool swapped, double alpha, double beta) {
+  DLC_ASSERT(dlc_step_from_name(op) != DLC_STEP_COUNT_);
   int k = c->n++;
   c->ops[k] = op;
   c->operand[k] = operand ? operand_index(c, operand) : -1;
@@ -60,7 +61,7 @@ static double finite(float x) {
 
 static void push_activation(chain *c, const fm_act *m) {
   const dlc_activation *a = &m->act;
-  const char *name = a->kind == DLC_ACT_SILU ? "SiLU" : dlc_act_name(a->kind);
+  const char *name = dlc_act_name(a->kind); /* a step name too */
   double alpha = a->kind == DLC_ACT_CLIP ? finite(a->alpha) : a->alpha;
   double beta = a->kind == DLC_ACT_CLIP ? finite(a->beta) : a->beta;
   push_step(c, name, a->kind == DLC_ACT_PRELU ? m->slope : NULL, false, alpha,
@@ -70,15 +71,22 @@ static void push_activation(chain *c, const fm_act *m) {
   c->out = m->out;
 }
 
-static bool is_unary_math(dlc_op op) {
-  return op == DLC_OP_ERF || op == DLC_OP_SQRT || op == DLC_OP_EXP ||
-         op == DLC_OP_GELU;
+/* The step of ir/fused_steps.def an operator node becomes by its own name,
+ * when it is not an activation (those come through fuse_match): the maths
+ * functions (Erf, Sqrt, Exp, Gelu) and the broadcasting binary ops (Add,
+ * Sub, Mul, Div, Pow). DLC_STEP_COUNT_ for every other op. */
+static dlc_step_kind node_step(dlc_op op) {
+  if (dlc_op_get_info(op)->flags & DLC_OPF_FUSABLE_ACT)
+    return DLC_STEP_COUNT_;
+  return dlc_step_from_name(dlc_op_name(op));
 }
 
-static bool is_binary(dlc_op op) {
-  return op == DLC_OP_ADD || op == DLC_OP_SUB || op == DLC_OP_MUL ||
-         op == DLC_OP_DIV || op == DLC_OP_POW;
+static bool is_unary_math(dlc_op op) {
+  dlc_step_kind k = node_step(op);
+  return k != DLC_STEP_COUNT_ && !dlc_step_is_binary(k);
 }
+
+static bool is_binary(dlc_op op) { return dlc_step_is_binary(node_step(op)); }
 
 /* A step of node n applied to the running value v (one of n's inputs):
  * unary math, or a binary op whose other input broadcasts into v and does

@@ -313,6 +313,8 @@ static dlc_algo by_extra_op(dlc_op op) {
 
 /* The one kernel of operators that have only one. */
 static dlc_algo by_op(dlc_op op) {
+  if (dlc_op_is_view(op)) /* Identity, Dropout, Reshape...: a copy at most */
+    return DLC_ALGO_COPY;
   switch (op) {
   case DLC_OP_RELU:
   case DLC_OP_LEAKY_RELU:
@@ -333,13 +335,6 @@ static dlc_algo by_op(dlc_op op) {
   case DLC_OP_PRELU:
     return DLC_ALGO_BINARY;
   case DLC_OP_CLIP: return DLC_ALGO_CLIP;
-  case DLC_OP_IDENTITY:
-  case DLC_OP_DROPOUT:
-  case DLC_OP_FLATTEN:
-  case DLC_OP_RESHAPE:
-  case DLC_OP_SQUEEZE:
-  case DLC_OP_UNSQUEEZE:
-    return DLC_ALGO_COPY;
   case DLC_OP_BATCH_NORMALIZATION: return DLC_ALGO_BATCH_NORM;
   case DLC_OP_INSTANCE_NORMALIZATION: return DLC_ALGO_INSTANCE_NORM;
   case DLC_OP_LAYER_NORMALIZATION: return DLC_ALGO_LAYER_NORM;

@@ -237,30 +237,24 @@ static void elide_concats(dlc_graph *g, live_set *s, buffer *b,
 
 /* --------------------------------------------------------------- in place */
 
-/* Ops whose output is their input 0's bytes unchanged (a new shape at
- * most): in place they copy nothing. */
-static bool is_view(dlc_op op) {
-  return op == DLC_OP_RESHAPE || op == DLC_OP_FLATTEN ||
-         op == DLC_OP_SQUEEZE || op == DLC_OP_UNSQUEEZE ||
-         op == DLC_OP_IDENTITY || op == DLC_OP_DROPOUT;
-}
-
-/* Whether n may write its output over an input that dies at it. */
+/* Whether n may write its output over an input that dies at it. A view
+ * (DLC_OPF_VIEW) in place copies nothing. */
 static bool may_run_in_place(const dlc_node *n) {
   return (dlc_op_get_info(n->op)->flags & DLC_OPF_ELEMENTWISE) ||
-         is_view(n->op);
+         dlc_op_is_view(n->op);
 }
 
 /* The input n may write its output over, or -1. */
 static int in_place_input(const dlc_node *n, int t, const live_set *s,
                           const buffer *b) {
   const dlc_value *o = n->outputs[0];
-  int n_candidates = is_view(n->op) ? 1 : n->n_inputs;
+  int n_candidates = dlc_op_is_view(n->op) ? 1 : n->n_inputs;
   for (int k = 0; k < n_candidates; k++) {
     const dlc_value *v = n->inputs[k];
     int vi = v ? s->of_value[v->id] : -1;
     if (vi < 0 || s->t[vi].slice || b[s->t[vi].buffer].end != t ||
-        (!is_view(n->op) && !dlc_tensor_same_shape(&v->type, &o->type)) ||
+        (!dlc_op_is_view(n->op) &&
+         !dlc_tensor_same_shape(&v->type, &o->type)) ||
         dlc_tensor_nbytes(&v->type) != dlc_tensor_nbytes(&o->type))
       continue;
     bool shared = false;
@@ -282,7 +276,7 @@ static void plan_in_place(const dlc_graph *g, live_set *s, buffer *b,
   for (size_t i = 0; i < g->nodes.n; i++) {
     const dlc_node *n = g->nodes.items[i];
     if (n->dead || n->epilogue || n->n_outputs < 1 || !n->outputs[0] ||
-        !may_run_in_place(n) || (!in_place && !is_view(n->op)))
+        !may_run_in_place(n) || (!in_place && !dlc_op_is_view(n->op)))
       continue;
     int oi = s->of_value[n->outputs[0]->id];
     if (oi < 0 || s->t[oi].slice || s->t[oi].buffer != oi)
@@ -517,7 +511,7 @@ static bool is_concat_slice(const dlc_graph *g, const dlc_value *v) {
 
 static bool view_aliases(const dlc_graph *g, const dlc_node *n) {
   const dlc_value *in = n->inputs[0], *out = n->outputs[0];
-  if (!is_view(n->op) || !in || !out || out->is_output)
+  if (!dlc_op_is_view(n->op) || !in || !out || out->is_output)
     return false;
   if (dlc_value_is_const(in) || in->arena_offset < 0)
     return !is_concat_slice(g, out);

@@ -1,5 +1,6 @@
-/* test_codegen_ops.c — the kernels of the ONNX extra operators
- * (ops_extra.def) and the dlc-domain operators (ops_dlc.def) against the
+/* test_codegen_ops.c — the kernels of the ONNX operators added
+ * for real exports (comparisons, logic, Where, Cast, unary maths, Min/Max,
+ * ReduceSum/Max/Min) and the dlc-domain operators against the
  * interpreter: small graphs built with the IR API (odd sizes, broadcasting,
  * NaN and tie inputs, every FusedElementwise step kind with scalar,
  * broadcast and full operands and `swapped`), and the -O2 pass pipeline's

@@ -255,3 +255,24 @@ Test(ir, graph_clone_is_a_deep_copy) {
   dlc_graph_destroy(c);
   dlc_diag_free(&d);
 }
+
+/* The view column names exactly the ops that only rename their input (the
+ * memory planner aliases them, eliminate_noops drops them when the shape is
+ * unchanged); a view moves no data and produces one value from input 0. */
+Test(ir, view_column_names_the_renaming_ops) {
+  const dlc_op views[] = {DLC_OP_IDENTITY, DLC_OP_DROPOUT,  DLC_OP_FLATTEN,
+                          DLC_OP_RESHAPE,  DLC_OP_SQUEEZE, DLC_OP_UNSQUEEZE};
+  int n_views = 0;
+  for (int op = 0; op < DLC_OP_COUNT_; op++) {
+    if (!dlc_op_is_view((dlc_op)op))
+      continue;
+    n_views++;
+    bool listed = false;
+    for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
+      listed |= views[i] == op;
+    cr_expect(listed, "%s is marked a view", dlc_op_name((dlc_op)op));
+    cr_expect(dlc_op_get_info((dlc_op)op)->flags & DLC_OPF_SHAPE_ONLY,
+              "view %s must be shape-only", dlc_op_name((dlc_op)op));
+  }
+  cr_expect_eq(n_views, 6);
+}

@@ -1,5 +1,5 @@
 /* test_onnx.c — the ONNX frontend and the operators it brought
- * (ir/ops_extra.def).
+ * (comparisons, logic, Where, Cast, Expand, ConstantOfShape, Range...).
  *
  * Models come from tests/onnx/, written by scripts/gen_onnx_tests.py: small
  * nets exported by PyTorch at opsets 11, 13 and 17 (their outputs saved as

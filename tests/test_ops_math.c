@@ -1,5 +1,7 @@
-/* test_ops_math.c — the operators of ir/ops_math.c: shape inference (and its
- * error messages) and reference kernels against hand-computed values.
+/* test_ops_math.c — the float arithmetic operators (ir/ops_norm.c,
+ * ReduceMean of ir/ops_reduce.c, ir/ops_linalg.c, the activations and maths
+ * of ir/ops_unary.c, ir/ops_binary.c's Add..Pow, Dropout): shape inference
+ * (and its error messages) and reference kernels against hand-computed values.
  *
  * Unless a comment says otherwise, expected values were worked out by hand
  * (the arithmetic is in the comments; square roots and exponentials to 7

@@ -1,4 +1,5 @@
-/* ops_conv.c — convolution, pooling, Pad and Resize for the operator table.
+/* ops_spatial.c — the operators over the spatial axes of NCHW tensors:
+ * convolution, pooling, Pad and Resize.
  *
  * For each operator: its ONNX opset-13 attribute schema, shape inference
  * (which checks everything ONNX requires and refuses hostile shapes with an

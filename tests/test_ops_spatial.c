@@ -1,5 +1,6 @@
-/* test_ops_conv.c — reference kernels and shape inference of Conv,
- * ConvTranspose, MaxPool, AveragePool, the global pools, Pad and Resize.
+/* test_ops_spatial.c — reference kernels and shape inference of the ops of
+ * ir/ops_spatial.c: Conv, ConvTranspose, MaxPool, AveragePool, the global
+ * pools, Pad and Resize.
  *
  * Every operator has hand-computed cases (the arithmetic is in the comments);
  * larger cases are checked against PyTorch 1.13 values pasted as literals at

@@ -1,6 +1,7 @@
-/* test_ops_extra2.c — the operators of ir/ops_extra2.c (Mod, ScatterND):
- * shape inference and reference kernels against values worked out by hand
- * (stated next to each case; integer results and the float cases chosen are
+/* test_ops_mod_scatter.c — Mod (ir/ops_binary.c) and ScatterND
+ * (ir/ops_shape.c), the ops torchvision's Swin exports build their window
+ * mask with: shape inference and reference kernels against values worked out
+ * by hand (stated next to each case; integer results and the float cases chosen are
  * exact, so comparisons use zero tolerance), the C-undefined integer corners
  * Mod must avoid, and the errors inference must report. */
 #include <criterion/criterion.h>
