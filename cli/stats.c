@@ -63,49 +63,20 @@ static dlc_rf rf_merge(const dlc_node *n, const dlc_rf *rf, int out_spatial) {
   return r;
 }
 
-/* Kernel size of spatial dim k: the attribute, else (Conv, ConvTranspose)
- * the weight's dims. 0 if unknown. */
-static int64_t rf_kernel(const dlc_node *n, int k, int n_spatial) {
-  const int64_t *ks;
-  int nk = dlc_node_get_ints(n, "kernel_shape", &ks);
-  if (nk == n_spatial)
-    return ks[k];
-  bool has_w = n->op == DLC_OP_CONV || n->op == DLC_OP_CONV_TRANSPOSE;
-  if (has_w && n->n_inputs > 1 && n->inputs[1] &&
-      n->inputs[1]->type.rank == n_spatial + 2)
-    return n->inputs[1]->type.dims[2 + k];
-  return 0;
-}
-
-/* An attribute list of one value per spatial dim (strides, dilations);
- * default 1; false if present with the wrong length or a value < 1. */
-static bool rf_per_dim(const dlc_node *n, const char *name, int n_spatial,
-                       int64_t *out) {
-  const int64_t *v;
-  int nv = dlc_node_get_ints(n, name, &v);
-  for (int k = 0; k < n_spatial; k++) {
-    out[k] = nv ? (nv == n_spatial ? v[k] : 0) : 1;
-    if (out[k] < 1)
-      return false;
-  }
-  return true;
-}
-
 /* Conv, pools and ConvTranspose: one step of the recurrence. */
+/* The window's kernel, strides and dilations: the geometry shape inference
+ * computed (ir's dlc_window_of). */
 static dlc_rf rf_window(const dlc_node *n, const dlc_rf *in, int out_spatial) {
   if (in->state != DLC_RF_KNOWN)
     return rf_of(in->state, out_spatial);
   int ns = in->n_spatial;
-  int64_t stride[DLC_RF_MAX_SPATIAL], dil[DLC_RF_MAX_SPATIAL];
-  if (ns != out_spatial || !rf_per_dim(n, "strides", ns, stride) ||
-      !rf_per_dim(n, "dilations", ns, dil))
+  dlc_window w;
+  if (ns != out_spatial || !dlc_window_of(n, &w) || w.ns != ns)
     return rf_of(DLC_RF_UNKNOWN, out_spatial);
+  const int64_t *stride = w.s, *dil = w.d;
   dlc_rf r = rf_of(DLC_RF_KNOWN, ns);
   for (int k = 0; k < ns; k++) {
-    int64_t kern = rf_kernel(n, k, ns);
-    if (kern < 1)
-      return rf_of(DLC_RF_UNKNOWN, out_spatial);
-    int64_t k_eff = dil[k] * (kern - 1) + 1;
+    int64_t k_eff = dil[k] * (w.k[k] - 1) + 1;
     if (n->op != DLC_OP_CONV_TRANSPOSE) {
       r.rf[k] = in->rf[k] + (k_eff - 1) * in->jump[k];
       r.jump[k] = in->jump[k] * stride[k];

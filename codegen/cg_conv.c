@@ -25,7 +25,7 @@
 /* ------------------------------------------------------------------ Conv */
 
 typedef struct conv_shape {
-  dlc_window g;
+  dlc_window2d g;
   int64_t n, cin, cout, group, cin_g, cout_g;
   int64_t ph, pw; /* the plane the inner loops read: padded or X itself */
   bool padded;
@@ -64,7 +64,7 @@ typedef struct conv_row {
 static void conv_row_part(cg_fn *f, const conv_row *r, int64_t begin,
                           int64_t end, int64_t step, LLVMTypeRef ty) {
   const conv_shape *cs = r->cs;
-  const dlc_window *g = &cs->g;
+  const dlc_window2d *g = &cs->g;
   cg_loop lw, lc, lh, lk;
   LLVMValueRef ow = cg_for_begin(f, &lw, begin, end, step);
   LLVMValueRef acc = cg_var(f, ty, cg_splat(f, r->bias, ty));
@@ -96,7 +96,7 @@ static void conv_row_part(cg_fn *f, const conv_row *r, int64_t begin,
 
 /* The plane image n is read from: X[n] itself, or the padded copy. */
 static LLVMValueRef conv_plane(cg_fn *f, const conv_shape *cs, LLVMValueRef n) {
-  const dlc_window *g = &cs->g;
+  const dlc_window2d *g = &cs->g;
   int64_t hw = g->in[0] * g->in[1];
   LLVMValueRef xn = cg_gep(f, f->in[0], cg_affine(f, NULL, n, cs->cin * hw));
   if (!cs->padded)
@@ -112,7 +112,7 @@ static LLVMValueRef conv_plane(cg_fn *f, const conv_shape *cs, LLVMValueRef n) {
 static bool emit_conv(cg_fn *f) {
   conv_shape cs;
   conv_shape_get(f->s, &cs);
-  const dlc_window *g = &cs.g;
+  const dlc_window2d *g = &cs.g;
   int64_t vl = f->c->t->vl, ow = g->out[1];
   int64_t main = g->s[1] == 1 && ow >= vl ? ow / vl * vl : 0;
   cg_loop ln, lg, lo, lh;
@@ -151,7 +151,7 @@ const cg_emitter cg_emit_conv = {.emit = emit_conv};
 /* Input position feeding output o through tap k on one axis:
  * o + pb - k*d = i*s; valid when divisible and 0 <= i < in. */
 static LLVMValueRef tr_axis(cg_fn *f, LLVMValueRef o, LLVMValueRef k,
-                            const dlc_window *g, int a, LLVMValueRef *valid) {
+                            const dlc_window2d *g, int a, LLVMValueRef *valid) {
   LLVMBuilderRef b = f->b;
   LLVMValueRef t = cg_affine(f, cg_affine(f, cg_i64(f, g->pb[a]), o, 1), k,
                              -g->d[a]);
@@ -172,7 +172,7 @@ static LLVMValueRef tr_axis(cg_fn *f, LLVMValueRef o, LLVMValueRef k,
 static bool emit_conv_transpose(cg_fn *f) {
   const dlc_node *n = f->node;
   const dlc_tensor *x = &n->inputs[0]->type, *w = &n->inputs[1]->type;
-  const dlc_window g = f->s->win;
+  const dlc_window2d g = f->s->win;
   int64_t group = dlc_node_get_int(n, "group"), cin = x->dims[1];
   int64_t cin_g = cin / group, cout_g = w->dims[1], nb = x->dims[0];
   int64_t khw = g.k[0] * g.k[1];
@@ -237,7 +237,7 @@ typedef struct conv_gemm {
 static void conv_gemm_get(const dlc_node_sched *r, conv_gemm *cg) {
   conv_shape_get(r, &cg->cs);
   const conv_shape *cs = &cg->cs;
-  const dlc_window *g = &cs->g;
+  const dlc_window2d *g = &cs->g;
   cg->pointwise = r->algo == DLC_ALGO_CONV_POINTWISE;
   cg->k = cs->cin_g * g->k[0] * g->k[1];
   cg->rows = r->p.rows;
@@ -299,7 +299,7 @@ static void im2col(cg_fn *f, const conv_gemm *cg, LLVMValueRef plane,
                    LLVMValueRef cols, LLVMValueRef gi, LLVMValueRef oh0,
                    int64_t rows) {
   const conv_shape *cs = &cg->cs;
-  const dlc_window *g = &cs->g;
+  const dlc_window2d *g = &cs->g;
   int64_t wo = g->out[1], ncols = rows * wo;
   cg_loop lc, li, lj;
   LLVMValueRef ic = cg_for_begin(f, &lc, 0, cs->cin_g, 1);
@@ -326,7 +326,7 @@ static void conv_chunk(cg_fn *f, const conv_gemm *cg, conv_post_ud *u,
                        LLVMValueRef plane, LLVMValueRef ni, LLVMValueRef gi,
                        LLVMValueRef oh0, int64_t rows) {
   const conv_shape *cs = &cg->cs;
-  const dlc_window *g = &cs->g;
+  const dlc_window2d *g = &cs->g;
   int64_t howo = g->out[0] * g->out[1], wo = g->out[1];
   /* pointwise: rows == Ho and Wo == W, so rows * wo is the whole plane */
   cg_gemm gm = {.m = cs->cout_g, .n = rows * wo, .k = cg->k, .ldy = howo,

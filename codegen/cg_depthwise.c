@@ -17,7 +17,7 @@
 #define DW_UNROLL 4
 
 typedef struct dw_shape {
-  dlc_window g;
+  dlc_window2d g;
   int64_t n, c, ph, pw, plane, slack;
 } dw_shape;
 
@@ -43,7 +43,7 @@ typedef struct dw_row {
 
 /* The input vector feeding outputs ow.. through tap column j. */
 static LLVMValueRef dw_input(cg_fn *f, const dw_row *r, LLVMValueRef at) {
-  const dlc_window *g = &r->s->g;
+  const dlc_window2d *g = &r->s->g;
   int vl = f->c->t->vl;
   if (g->s[1] == 1)
     return cg_load(f, f->c->vf, r->plane, at);
@@ -69,7 +69,7 @@ static LLVMValueRef dw_input(cg_fn *f, const dw_row *r, LLVMValueRef at) {
  * lanes. */
 static void dw_vectors(cg_fn *f, const dw_row *r, LLVMValueRef ow, int count,
                        int valid) {
-  const dlc_window *g = &r->s->g;
+  const dlc_window2d *g = &r->s->g;
   int vl = f->c->t->vl;
   LLVMValueRef acc[DW_UNROLL];
   for (int u = 0; u < count; u++)
@@ -119,7 +119,7 @@ static void dw_row_emit(cg_fn *f, const dw_row *r) {
 /* Copies channel ch of image ni into the zeroed, padded plane. */
 static void dw_pad(cg_fn *f, const dw_shape *s, LLVMValueRef ni,
                    LLVMValueRef ch) {
-  const dlc_window *g = &s->g;
+  const dlc_window2d *g = &s->g;
   int64_t hw = g->in[0] * g->in[1];
   cg_fill(f, f->scratch, s->plane, 0.0f);
   LLVMValueRef src = cg_gep(
@@ -133,7 +133,7 @@ static void dw_pad(cg_fn *f, const dw_shape *s, LLVMValueRef ni,
 static bool emit_dw(cg_fn *f) {
   dw_shape s;
   dw_shape_get(f->s, &s);
-  const dlc_window *g = &s.g;
+  const dlc_window2d *g = &s.g;
   cg_epi ep;
   cg_epi_init(f, &ep, 1, -1);
   dw_row r = {.s = &s, .plane = f->scratch, .y = f->out[0], .ep = &ep};

@@ -18,7 +18,7 @@ typedef struct pool_tap {
 } pool_tap;
 
 /* Position oh*s - pb + k*d along one axis of size `in`. */
-static void tap_axis(cg_fn *f, LLVMValueRef o, LLVMValueRef k, const dlc_window *g,
+static void tap_axis(cg_fn *f, LLVMValueRef o, LLVMValueRef k, const dlc_window2d *g,
                      int a, bool include_pad, LLVMValueRef *inside,
                      LLVMValueRef *counted, LLVMValueRef *clamped) {
   LLVMBuilderRef b = f->b;
@@ -41,7 +41,7 @@ static void tap_axis(cg_fn *f, LLVMValueRef o, LLVMValueRef k, const dlc_window 
 }
 
 static void tap(cg_fn *f, LLVMValueRef oh, LLVMValueRef ow, LLVMValueRef kh,
-                LLVMValueRef kw, const dlc_window *g, bool include_pad,
+                LLVMValueRef kw, const dlc_window2d *g, bool include_pad,
                 pool_tap *t) {
   LLVMValueRef ih, iw, c0, c1, y, x;
   tap_axis(f, oh, kh, g, 0, include_pad, &ih, &c0, &y);
@@ -54,7 +54,7 @@ static void tap(cg_fn *f, LLVMValueRef oh, LLVMValueRef ow, LLVMValueRef kh,
 static bool emit_pool(cg_fn *f) {
   const dlc_node *n = f->node;
   const dlc_tensor *x = &n->inputs[0]->type;
-  const dlc_window g = f->s->win;
+  const dlc_window2d g = f->s->win;
   bool is_max = n->op == DLC_OP_MAX_POOL;
   bool incl = !is_max && dlc_node_get_int(n, "count_include_pad") != 0;
   int64_t planes = x->dims[0] * x->dims[1];

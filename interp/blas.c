@@ -25,36 +25,6 @@ bool dlc_blas_handles(const dlc_op_ctx *c) {
   }
 }
 
-/* Begin pads of a 2-D conv. Output sizes are already inferred, so auto_pad
- * SAME_* only needs the split of the total padding. */
-static void conv_pads(const dlc_op_ctx *c, const int64_t *k,
-                      const int64_t *s, const int64_t *dil, int64_t *pb) {
-  const char *auto_pad = dlc_node_get_string(c->node, "auto_pad");
-  const int64_t *pads;
-  int np = dlc_node_get_ints(c->node, "pads", &pads);
-  for (int a = 0; a < 2; a++) {
-    int64_t in = c->in[0]->dims[2 + a], out = c->out[0].dims[2 + a];
-    int64_t total = (out - 1) * s[a] + dil[a] * (k[a] - 1) + 1 - in;
-    if (total < 0)
-      total = 0;
-    if (strcmp(auto_pad, "SAME_UPPER") == 0)
-      pb[a] = total / 2;
-    else if (strcmp(auto_pad, "SAME_LOWER") == 0)
-      pb[a] = total - total / 2;
-    else if (strcmp(auto_pad, "VALID") == 0)
-      pb[a] = 0;
-    else
-      pb[a] = np == 4 ? pads[a] : 0;
-  }
-}
-
-static void attr_pair(const dlc_node *n, const char *name, int64_t *v) {
-  const int64_t *items;
-  int cnt = dlc_node_get_ints(n, name, &items);
-  v[0] = cnt == 2 ? items[0] : 1;
-  v[1] = cnt == 2 ? items[1] : 1;
-}
-
 /* cols (Cg*kh*kw, Ho*Wo) from one group's input channels (Cg, H, W). */
 static void im2col(const float *x, int64_t cg, int64_t h, int64_t w,
                    const int64_t *k, const int64_t *s, const int64_t *dil,
@@ -82,10 +52,10 @@ static bool blas_conv(dlc_op_ctx *c) {
   int64_t n = x->dims[0], cin = x->dims[1], h = x->dims[2], w = x->dims[3];
   int64_t cout = y->dims[1], ho = y->dims[2], wo = y->dims[3];
   int64_t g = dlc_node_get_int(c->node, "group");
-  int64_t k[2] = {wt->dims[2], wt->dims[3]}, s[2], dil[2], pb[2];
-  attr_pair(c->node, "strides", s);
-  attr_pair(c->node, "dilations", dil);
-  conv_pads(c, k, s, dil, pb);
+  dlc_window win; /* the geometry shape inference computed */
+  if (!dlc_window_of(c->node, &win) || win.ns != 2)
+    return dlc_op_error(c, "the blas engine runs 2-D convolutions only");
+  const int64_t *k = win.k, *s = win.s, *dil = win.d, *pb = win.pb;
   int64_t cg = cin / g, og = cout / g, kk = cg * k[0] * k[1], hw = ho * wo;
   size_t ncols = (size_t)(kk * hw) > 0 ? (size_t)(kk * hw) : 1;
   float *cols = malloc(sizeof(float) * ncols);

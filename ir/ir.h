@@ -302,6 +302,23 @@ bool dlc_value_is_const(const dlc_value *v);
 /* True when every output of n is known at compile time (n needs no code). */
 bool dlc_node_is_folded(const dlc_node *n);
 
+/* The sliding-window geometry of a Conv, ConvTranspose, MaxPool or
+ * AveragePool over its ns spatial axes: input and output sizes, kernel,
+ * strides, dilations and the pads at the beginning and end of each axis
+ * after auto_pad is resolved (ConvTranspose may have a negative pe: zero
+ * extension). Shape inference computes it; everyone else reads it back with
+ * dlc_window_of: the interpreter, the OpenBLAS engine, `dlc stats` and the
+ * schedule stage. */
+typedef struct dlc_window {
+  int ns;
+  int64_t in[DLC_MAX_RANK], out[DLC_MAX_RANK], k[DLC_MAX_RANK];
+  int64_t s[DLC_MAX_RANK], d[DLC_MAX_RANK], pb[DLC_MAX_RANK], pe[DLC_MAX_RANK];
+} dlc_window;
+
+/* n's window from its input types and attributes (the types must be
+ * inferred); false for other operators or an invalid node. */
+bool dlc_window_of(const dlc_node *n, dlc_window *w);
+
 /* One activation on one element; slope is PRelu's (ignored otherwise). */
 float dlc_activation_apply(const dlc_activation *a, float x, float slope);
 /* Applies n's epilogue in place to out (the op's float32 output 0), reading

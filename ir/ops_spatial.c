@@ -1192,3 +1192,49 @@ bool dlc_ref_resize(dlc_op_ctx *c) {
     free(taps[d]);
   return ok;
 }
+
+/* ------------------------------------------------ the window, read back */
+
+static void window_from_geom(const geom *g, dlc_window *w) {
+  w->ns = g->ns;
+  memcpy(w->in, g->in, sizeof w->in);
+  memcpy(w->out, g->out, sizeof w->out);
+  memcpy(w->k, g->k, sizeof w->k);
+  memcpy(w->s, g->s, sizeof w->s);
+  memcpy(w->d, g->d, sizeof w->d);
+  memcpy(w->pb, g->pb, sizeof w->pb);
+  memcpy(w->pe, g->pe, sizeof w->pe);
+}
+
+bool dlc_window_of(const dlc_node *n, dlc_window *w) {
+  memset(w, 0, sizeof *w);
+  int ni = dlc_node_op_inputs(n);
+  if (ni < 1 || ni > 3)
+    return false;
+  const dlc_tensor *in[3] = {NULL, NULL, NULL};
+  for (int i = 0; i < ni; i++)
+    in[i] = n->inputs[i] ? &n->inputs[i]->type : NULL;
+  dlc_op_ctx c = {.node = n, .n_inputs = ni, .in = in};
+  conv_info ci;
+  pool_info p;
+  switch (n->op) {
+  case DLC_OP_CONV:
+    if (!conv_setup(&c, &ci))
+      return false;
+    window_from_geom(&ci.g, w);
+    return true;
+  case DLC_OP_CONV_TRANSPOSE:
+    if (!convt_setup(&c, &ci))
+      return false;
+    window_from_geom(&ci.g, w);
+    return true;
+  case DLC_OP_MAX_POOL:
+  case DLC_OP_AVERAGE_POOL:
+    if (!pool_setup(&c, &p))
+      return false;
+    window_from_geom(&p.g, w);
+    return true;
+  default:
+    return false;
+  }
+}

@@ -215,7 +215,7 @@ bool dlc_sched_conv_is_depthwise(const dlc_node *n) {
 }
 
 /* 1x1, stride 1, no padding: the GEMM reads X in place. */
-bool dlc_sched_conv_is_pointwise(const dlc_window *w) {
+bool dlc_sched_conv_is_pointwise(const dlc_window2d *w) {
   return w->k[0] == 1 && w->k[1] == 1 && w->s[0] == 1 && w->s[1] == 1 &&
          !w->pb[0] && !w->pb[1] && !w->pe[0] && !w->pe[1];
 }
@@ -224,7 +224,7 @@ static bool kind_is(const char *kind, const char *name) {
   return kind && strcmp(kind, name) == 0;
 }
 
-static dlc_algo choose_conv(const dlc_node *n, const dlc_window *w,
+static dlc_algo choose_conv(const dlc_node *n, const dlc_window2d *w,
                             const char *kind, const char **why) {
   if (!n->epilogue && kind_is(kind, "direct")) {
     *why = "forced: conv_kind direct";
@@ -369,7 +369,7 @@ const char *dlc_sched_check_algo(const dlc_node *n, dlc_algo a) {
   return NULL;
 }
 
-dlc_algo dlc_sched_choose_algorithm(const dlc_node *n, const dlc_window *w,
+dlc_algo dlc_sched_choose_algorithm(const dlc_node *n, const dlc_window2d *w,
                                     const char *conv_kind, const char **why) {
   *why = unsupported_use(n);
   if (*why)

@@ -98,7 +98,7 @@ static void matmul_mnk(const dlc_node *n, int64_t *m, int64_t *nn,
 static void conv_mnk(const dlc_node_sched *r, int64_t *m, int64_t *nn,
                      int64_t *k) {
   const dlc_node *n = r->node;
-  const dlc_window *w = &r->win;
+  const dlc_window2d *w = &r->win;
   int64_t group = dlc_node_get_int(n, "group");
   *m = n->inputs[1]->type.dims[0] / group;
   *k = n->inputs[0]->type.dims[1] / group * w->k[0] * w->k[1];
@@ -120,7 +120,7 @@ void dlc_sched_gemm_mnk(const dlc_node_sched *r, int64_t *m, int64_t *n,
 
 /* The plane the inner loops read: every tap of every window inside it. */
 static void padded_plane(dlc_node_sched *r) {
-  const dlc_window *g = &r->win;
+  const dlc_window2d *g = &r->win;
   int64_t reach_h = (g->out[0] - 1) * g->s[0] + (g->k[0] - 1) * g->d[0] + 1;
   int64_t reach_w = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
   int64_t ph = g->pb[0] + g->in[0] > reach_h ? g->pb[0] + g->in[0] : reach_h;
@@ -138,7 +138,7 @@ static int64_t cols_budget(const dlc_target_desc *t) {
 }
 
 static void tile_conv_gemm(const dlc_target_desc *t, dlc_node_sched *r) {
-  const dlc_window *g = &r->win;
+  const dlc_window2d *g = &r->win;
   const dlc_node *n = r->node;
   int64_t cin = n->inputs[0]->type.dims[1];
   int64_t k = cin / dlc_node_get_int(n, "group") * g->k[0] * g->k[1];
@@ -165,7 +165,7 @@ static void tile_conv_gemm(const dlc_target_desc *t, dlc_node_sched *r) {
 /* Depthwise: one zeroed padded plane per channel, plus the slack the last
  * row's vector loads read: up to ceil(Wo/vl)*vl*sw + 2*vl past it. */
 static void tile_depthwise(const dlc_target_desc *t, dlc_node_sched *r) {
-  const dlc_window *g = &r->win;
+  const dlc_window2d *g = &r->win;
   int64_t vl = t->vl, wvec = (g->out[1] + vl - 1) / vl * vl;
   r->p.slack = wvec * g->s[1] + 2 * vl + (g->k[1] - 1) * g->d[1] + 16;
   r->scratch = (r->p.plane_h * r->p.plane_w + r->p.slack) * 4;

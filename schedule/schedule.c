@@ -45,25 +45,6 @@ static void set_why(dlc_node_sched *r, const char *why) {
   snprintf(r->why, sizeof r->why, "%s", why ? why : "");
 }
 
-/* The window of Conv, ConvTranspose and the pools, when n has one. */
-static bool node_window(const dlc_node *n, dlc_window *w) {
-  const dlc_tensor *x = &n->inputs[0]->type, *y = &n->outputs[0]->type;
-  int64_t ks[2] = {1, 1};
-  if (n->op == DLC_OP_CONV || n->op == DLC_OP_CONV_TRANSPOSE) {
-    const dlc_tensor *wt = &n->inputs[1]->type;
-    for (int i = 2; i < wt->rank && i < 4; i++)
-      ks[i - 2] = wt->dims[i];
-  } else if (n->op == DLC_OP_MAX_POOL || n->op == DLC_OP_AVERAGE_POOL) {
-    const int64_t *kv;
-    int nk = dlc_node_get_ints(n, "kernel_shape", &kv);
-    for (int i = 0; i < nk && i < 2; i++)
-      ks[i] = kv[i];
-  } else {
-    return false;
-  }
-  return dlc_window_get(n, x, y, ks, w);
-}
-
 /* Fills node n's record; false (with the node named in d) when no
  * algorithm computes it. */
 static bool schedule_node(dlc_schedule *s, const dlc_node *n, dlc_diag *d) {
@@ -81,7 +62,7 @@ static bool schedule_node(dlc_schedule *s, const dlc_node *n, dlc_diag *d) {
     set_why(r, "outputs known at compile time");
     return true;
   }
-  r->has_window = node_window(n, &r->win);
+  r->has_window = dlc_window2d_of(n, &r->win);
   const char *why = NULL;
   r->algo = dlc_sched_choose_algorithm(n, &r->win, s->opt.conv_kind, &why);
   set_why(r, why);

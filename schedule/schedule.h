@@ -91,14 +91,13 @@ void dlc_schedule_gemm_epi_axes(const dlc_node *n, int *row_axis,
 
 /* Sliding-window geometry of Conv, ConvTranspose and the pools, as 2-D
  * (1-D is H = 1): kernel, strides, dilations and pads after auto_pad. */
-typedef struct dlc_window {
+typedef struct dlc_window2d {
   int64_t in[2], out[2], k[2], s[2], d[2], pb[2], pe[2];
-} dlc_window;
+} dlc_window2d;
 
-/* Resolves n's window from its attributes, input x, output y and kernel
- * sizes; false for 3 or more spatial dims. */
-bool dlc_window_get(const dlc_node *n, const dlc_tensor *x, const dlc_tensor *y,
-                    const int64_t *kernel, dlc_window *w);
+/* n's window (ir's dlc_window_of) as 2-D; false for other operators and
+ * for 3 or more spatial dims. */
+bool dlc_window2d_of(const dlc_node *n, dlc_window2d *w);
 
 /* The register block of the micro-kernel: mr rows x nv vectors of the
  * output in registers; kc: the K block (cache blocking; kc == K: none). */
@@ -132,7 +131,7 @@ typedef struct dlc_node_sched {
   dlc_algo algo;
   dlc_kernel_params p;
   bool has_window;
-  dlc_window win;
+  dlc_window2d win;
   int64_t scratch;        /* bytes of workspace the kernel needs */
   int64_t scratch_offset; /* where (plan_memory), -1: none */
   bool overridden;        /* a --schedule file chose it */

@@ -8,13 +8,13 @@
 enum { DLC_SCHED_MAP_MAX_OPERANDS = 40 };
 
 /* choose_algorithm.c */
-dlc_algo dlc_sched_choose_algorithm(const dlc_node *n, const dlc_window *w,
+dlc_algo dlc_sched_choose_algorithm(const dlc_node *n, const dlc_window2d *w,
                                     const char *conv_kind, const char **why);
 /* Why algorithm a cannot compute n (dtypes, constant inputs), or NULL. */
 const char *dlc_sched_check_algo(const dlc_node *n, dlc_algo a);
 bool dlc_sched_algo_implements(dlc_algo a, const dlc_node *n);
 bool dlc_sched_conv_is_depthwise(const dlc_node *n);
-bool dlc_sched_conv_is_pointwise(const dlc_window *w);
+bool dlc_sched_conv_is_pointwise(const dlc_window2d *w);
 
 /* choose_tiling.c: fills r->p and r->scratch for r->algo (r->win set). */
 void dlc_sched_choose_tiling(const dlc_target_desc *t, dlc_node_sched *r);

@@ -549,3 +549,58 @@ Test(schedule, views_of_non_float_tensors_compile) {
   dlc_graph_destroy(g);
   dlc_diag_free(&d);
 }
+
+/* ------------------------------------------------------------ geometry */
+
+/* One geometry for everyone: dlc_window_of reads back what shape inference
+ * computed (hand-computed values), and the schedule's 2-D view maps 1-D
+ * windows to axis 1. */
+Test(schedule, the_window_is_the_one_shape_inference_computed) {
+  th_node t;
+  th_begin(&t, DLC_OP_CONV);
+  int64_t xd[4] = {1, 1, 5, 7}, wd[4] = {1, 1, 2, 3};
+  dlc_tensor x = th_f32(NULL, 4, xd);
+  float w[6] = {0};
+  dlc_tensor wt = th_f32(w, 4, wd);
+  th_input(&t, &x);
+  th_const(&t, &wt);
+  th_finish(&t, 1);
+  int64_t s2[2] = {2, 2};
+  dlc_node_set_ints(t.g, t.node, "strides", s2, 2);
+  dlc_node_set_string(t.g, t.node, "auto_pad", "SAME_LOWER");
+  cr_assert(th_infer(&t));
+  t.node->outputs[0]->type = t.out[0];
+  dlc_window win;
+  cr_assert(dlc_window_of(t.node, &win));
+  /* out = ceil(in / 2); total pad = (out - 1) * 2 + k - in, odd half first */
+  cr_expect_eq(win.ns, 2);
+  cr_expect(win.out[0] == 3 && win.out[1] == 4, "out %lld x %lld",
+            (long long)win.out[0], (long long)win.out[1]);
+  cr_expect(win.pb[0] == 1 && win.pe[0] == 0, "H pads %lld %lld",
+            (long long)win.pb[0], (long long)win.pe[0]);
+  cr_expect(win.pb[1] == 1 && win.pe[1] == 1, "W pads %lld %lld",
+            (long long)win.pb[1], (long long)win.pe[1]);
+  dlc_window2d w2;
+  cr_assert(dlc_window2d_of(t.node, &w2));
+  cr_expect(w2.k[0] == 2 && w2.k[1] == 3 && w2.s[1] == 2 && w2.pb[0] == 1);
+  th_free(&t);
+
+  /* 1-D MaxPool with ceil_mode: the window lives in axis 1 of the 2-D view */
+  th_begin(&t, DLC_OP_MAX_POOL);
+  int64_t x1[3] = {1, 2, 10};
+  dlc_tensor x1t = th_f32(NULL, 3, x1);
+  th_input(&t, &x1t);
+  th_finish(&t, 1);
+  int64_t k3[1] = {3}, s1[1] = {2};
+  dlc_node_set_ints(t.g, t.node, "kernel_shape", k3, 1);
+  dlc_node_set_ints(t.g, t.node, "strides", s1, 1);
+  dlc_node_set_int(t.g, t.node, "ceil_mode", 1);
+  cr_assert(th_infer(&t));
+  t.node->outputs[0]->type = t.out[0];
+  cr_assert(dlc_window2d_of(t.node, &w2));
+  /* ceil((10 - 3) / 2) + 1 = 5 */
+  cr_expect(w2.in[0] == 1 && w2.out[0] == 1 && w2.k[0] == 1);
+  cr_expect(w2.in[1] == 10 && w2.out[1] == 5 && w2.k[1] == 3 && w2.s[1] == 2,
+            "1-D out %lld", (long long)w2.out[1]);
+  th_free(&t);
+}
