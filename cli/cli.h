@@ -170,6 +170,22 @@ bool dlc_cli_parse_model_args(int argc, char **argv, const char *help,
                               const char *flag, bool *flag_set,
                               const char **model, int *exit_code);
 
+/* A file a command reads or writes, with the role shown in messages ("the
+ * model", "-o", "--header", "--input"). */
+typedef struct dlc_cli_file {
+  const char *path;
+  const char *role;
+  bool dlc_header; /* an output that may replace only a header dlc wrote */
+} dlc_cli_file;
+enum { DLC_CLI_MAX_FILES = 160 };
+
+/* False, with one message per problem, when an output is the same file as
+ * an input or an earlier output, or is a header (dlc_header) that exists
+ * but was not written by dlc (cli/outputs.c). At most DLC_CLI_MAX_FILES in
+ * all. */
+bool dlc_cli_outputs_safe(const dlc_cli_file *in, int n_in,
+                          const dlc_cli_file *out, int n_out, dlc_diag *d);
+
 /* Loads a model with the frontend; on failure prints every problem to
  * stderr and returns NULL. Free: dlc_graph_destroy. */
 dlc_graph *dlc_cli_load_model(const char *path);

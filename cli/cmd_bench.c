@@ -207,9 +207,10 @@ static float next_uniform(uint64_t *s) {
 
 /* Inputs of the declared shapes, symbolic dims = batch; integer inputs are
  * zeros (valid indices for Gather-like uses). */
-static dlc_tensor *make_inputs(const dlc_graph *g, int64_t batch) {
+static dlc_tensor *make_inputs(const dlc_graph *g, int64_t batch,
+                               dlc_diag *d) {
   dlc_tensor *ins = calloc(g->inputs.n + 1, sizeof *ins);
-  DLC_ASSERT(ins);
+  DLC_ASSERT(ins); /* one descriptor per input: small */
   uint64_t seed = 0x9E3779B97F4A7C15ull;
   for (size_t i = 0; i < g->inputs.n; i++) {
     const dlc_value *v = g->inputs.items[i];
@@ -219,7 +220,13 @@ static dlc_tensor *make_inputs(const dlc_graph *g, int64_t batch) {
         ins[i].dims[k] = batch;
     size_t bytes = dlc_tensor_nbytes(&ins[i]);
     ins[i].data = calloc(1, bytes ? bytes : 1);
-    DLC_ASSERT(ins[i].data);
+    if (!ins[i].data) { /* sized by the model: an error, not an abort */
+      dlc_diag_error(d, "", "cannot allocate input '%s' (%zu bytes)", v->name,
+                     bytes);
+      dlc_interp_free_tensors(ins, (int)i);
+      free(ins);
+      return NULL;
+    }
     if (ins[i].dtype == DLC_DT_FLOAT32)
       for (int64_t e = 0; e < dlc_tensor_numel(&ins[i]); e++)
         ((float *)ins[i].data)[e] = next_uniform(&seed);
@@ -472,16 +479,16 @@ static int bench_model(bench_opts *o) {
   dlc_graph *g = dlc_cli_load_shaped(o->model, &o->shapes, true);
   if (!g)
     return DLC_EXIT_BAD_INPUT;
-  dlc_tensor *ins = make_inputs(g, o->batch);
+  dlc_diag d;
+  dlc_diag_init(&d, o->model);
+  dlc_tensor *ins = make_inputs(g, o->batch, &d);
   if (openblas_set_num_threads)
     openblas_set_num_threads((int)o->threads);
   bench_result r[MAX_ENGINES];
   memset(r, 0, sizeof r);
   for (int i = 0; i < o->n_engines; i++)
     r[i].engine = o->engines[i];
-  dlc_diag d;
-  dlc_diag_init(&d, o->model);
-  bool ok = run_engines(g, o, ins, r, &d);
+  bool ok = ins && run_engines(g, o, ins, r, &d);
   dlc_diag_print(&d, stderr);
   dlc_diag_free(&d);
   if (ok && o->json)
@@ -493,7 +500,8 @@ static int bench_model(bench_opts *o) {
       dlc_interp_free_tensors(r[i].outs, (int)g->outputs.n);
     free(r[i].outs);
   }
-  dlc_interp_free_tensors(ins, (int)g->inputs.n);
+  if (ins)
+    dlc_interp_free_tensors(ins, (int)g->inputs.n);
   free(ins);
   dlc_graph_destroy(g);
   return ok ? DLC_EXIT_OK : DLC_EXIT_BAD_INPUT;

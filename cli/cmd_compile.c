@@ -245,6 +245,24 @@ static void choose_linker(compile_args *a, char *linker, size_t size) {
   }
 }
 
+/* Neither output may be the model or the other output; the header may
+ * replace only a header dlc wrote. */
+static bool outputs_safe(const compile_args *a, const char *hdr) {
+  dlc_diag d;
+  dlc_diag_init(&d, a->model);
+  dlc_cli_file in = {a->model, "model", false};
+  dlc_cli_file out[3] = {{a->o.output_path, "-o", false}};
+  int n = 1;
+  if (hdr)
+    out[n++] = (dlc_cli_file){hdr, "--header", true};
+  if (a->depfile)
+    out[n++] = (dlc_cli_file){a->depfile, "--depfile", false};
+  bool ok = dlc_cli_outputs_safe(&in, 1, out, n, &d);
+  dlc_diag_print(&d, stderr);
+  dlc_diag_free(&d);
+  return ok;
+}
+
 /* Loads and compiles through the driver: passes, batch, schedule, code. */
 static double now_ms(void) {
   struct timespec t;
@@ -262,12 +280,16 @@ static void report_output(const compile_args *a) {
 
 static int compile_model(compile_args *a) {
   double t0 = now_ms();
-  dlc_graph *g = dlc_cli_load_shaped(a->model, &a->shapes, true);
-  if (!g)
+  char *hdr = header_path(a);
+  dlc_graph *g = outputs_safe(a, hdr)
+                     ? dlc_cli_load_shaped(a->model, &a->shapes, true)
+                     : NULL;
+  if (!g) {
+    free(hdr);
     return DLC_EXIT_BAD_INPUT;
+  }
   if (a->verbose)
     fprintf(stderr, "dlc: %-23s %9.1f ms\n", "load", now_ms() - t0);
-  char *hdr = header_path(a);
   a->o.header_path = hdr;
   dlc_driver_options o;
   dlc_cli_driver_options(&a->passes, &o);

@@ -1,8 +1,10 @@
 /* cmd_import.c — `dlc import model.onnx -o model.json`: converts an ONNX
  * model to the dlc-graph JSON format (weights in model.bin beside it). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "frontend/frontend.h"
 #include "frontend/onnx.h"
 #include "cli/cli.h"
 
@@ -39,7 +41,14 @@ int dlc_cmd_import(int argc, char **argv) {
                                "MODEL.json");
   dlc_diag d;
   dlc_diag_init(&d, model);
-  dlc_status st = dlc_onnx_import(model, out, &d);
+  /* The .bin is written only for large weights, but refused either way. */
+  char *bin = dlc_json_bin_path(out);
+  dlc_cli_file in = {model, "model", false};
+  dlc_cli_file outs[2] = {{out, "-o", false}, {bin, "-o (weights)", false}};
+  dlc_status st = DLC_ERR_INVALID;
+  if (dlc_cli_outputs_safe(&in, 1, outs, 2, &d))
+    st = dlc_onnx_import(model, out, &d);
+  free(bin);
   if (st != DLC_OK && dlc_diag_count(&d) == 0)
     dlc_diag_error(&d, "", "import failed");
   dlc_diag_print(&d, stderr);

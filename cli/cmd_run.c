@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "npy/npy.h"
+#include "ir/outfiles.h"
 #include "cli/cli.h"
 
 static const char RUN_HELP[] =
@@ -243,6 +244,8 @@ static char *output_path(const char *dir, const char *name) {
   return p;
 }
 
+/* Every output is written to a temporary file and all are renamed into
+ * place together once all are complete (ir/outfiles.h). */
 static bool run_write_outputs(const dlc_graph *g, const run_opts *o,
                               const dlc_tensor *outs, dlc_diag *d) {
   if (o->output_dir && mkdir(o->output_dir, 0777) != 0 && errno != EEXIST) {
@@ -250,22 +253,30 @@ static bool run_write_outputs(const dlc_graph *g, const run_opts *o,
                    o->output_dir, strerror(errno));
     return false;
   }
-  bool ok = true;
-  for (size_t i = 0; i < g->outputs.n; i++) {
-    char *dir_path = o->output_dir
-                         ? output_path(o->output_dir, g->outputs.items[i]->name)
-                         : NULL;
-    const char *path = dir_path ? dir_path : o->outputs.items[i];
-    if (dlc_npy_write(path, &outs[i], d) == DLC_OK) {
-      char shape[160];
-      printf("%s: %s %s %s\n", path, g->outputs.items[i]->name,
-             dlc_dtype_name(outs[i].dtype),
-             dlc_shape_str(&outs[i], shape, sizeof shape));
-    } else {
-      ok = false;
-    }
-    free(dir_path);
+  dlc_outfiles set;
+  dlc_outfiles_init(&set);
+  char *paths[DLC_OUTFILES_MAX] = {0};
+  size_t n = g->outputs.n;
+  bool ok = n <= DLC_OUTFILES_MAX;
+  if (!ok)
+    dlc_diag_error(d, "", "the model has %zu outputs: dlc run writes at most "
+                   "%d", n, DLC_OUTFILES_MAX);
+  for (size_t i = 0; ok && i < n; i++) {
+    paths[i] = o->output_dir
+                   ? output_path(o->output_dir, g->outputs.items[i]->name)
+                   : strdup(o->outputs.items[i]);
+    const char *tmp = dlc_outfiles_add(&set, paths[i], 0666, d);
+    ok = tmp && dlc_npy_write_as(tmp, paths[i], &outs[i], d) == DLC_OK;
   }
+  ok = ok ? dlc_outfiles_commit(&set, d) : (dlc_outfiles_abort(&set), false);
+  for (size_t i = 0; ok && i < n; i++) {
+    char shape[160];
+    printf("%s: %s %s %s\n", paths[i], g->outputs.items[i]->name,
+           dlc_dtype_name(outs[i].dtype),
+           dlc_shape_str(&outs[i], shape, sizeof shape));
+  }
+  for (size_t i = 0; i < n && i < DLC_OUTFILES_MAX; i++)
+    free(paths[i]);
   return ok;
 }
 
@@ -318,13 +329,36 @@ static bool run_compare(const dlc_graph *g, const run_opts *o,
   return ok;
 }
 
+/* No --output may be the model, an --input or another --output. */
+static bool run_outputs_safe(const run_opts *o) {
+  dlc_cli_file files[DLC_CLI_MAX_FILES];
+  size_t n_in = o->inputs.n + 1, n_out = o->outputs.n;
+  if (n_in + n_out > DLC_CLI_MAX_FILES) {
+    fprintf(stderr, "%s: more than %d files given\n", o->model,
+            DLC_CLI_MAX_FILES);
+    return false;
+  }
+  files[0] = (dlc_cli_file){o->model, "model", false};
+  for (size_t i = 0; i < o->inputs.n; i++)
+    files[1 + i] = (dlc_cli_file){o->inputs.items[i], "--input", false};
+  for (size_t i = 0; i < n_out; i++)
+    files[n_in + i] = (dlc_cli_file){o->outputs.items[i], "--output", false};
+  dlc_diag d;
+  dlc_diag_init(&d, o->model);
+  bool ok = dlc_cli_outputs_safe(files, (int)n_in, files + n_in, (int)n_out,
+                                 &d);
+  dlc_diag_print(&d, stderr);
+  dlc_diag_free(&d);
+  return ok;
+}
+
 /* Loads, checks, runs and writes; returns the exit status. */
 static int run_model(const run_opts *o) {
   /* Unbound symbols are fine here: the input arrays give their sizes. */
   dlc_graph *g = dlc_cli_load_shaped(o->model, &o->shapes, false);
   if (!g)
     return DLC_EXIT_BAD_INPUT;
-  if (!run_check_counts(g, o)) {
+  if (!run_check_counts(g, o) || !run_outputs_safe(o)) {
     dlc_graph_destroy(g);
     return DLC_EXIT_BAD_INPUT;
   }

@@ -284,7 +284,10 @@ void cg_emit_strided_copy(cg_fn *f, int rank, const int64_t *dims,
 
 /* --------------------------------------------------------- header, link */
 
-bool cg_write_header(const cg_ctx *c, const char *path, dlc_diag *d);
+/* Writes the header to path; messages name `shown` (the destination, when
+ * path is its temporary file). */
+bool cg_write_header(const cg_ctx *c, const char *path, const char *shown,
+                     dlc_diag *d);
 /* Links obj into a shared object at out with `linker -shared`. */
 bool cg_link_shared(const char *linker, const char *obj, const char *out,
                     const char *runtime_lib, bool need_libm, dlc_diag *d);
@@ -371,7 +374,7 @@ extern const cg_emitter cg_emit_conv_pointwise, cg_emit_conv_im2col,
  * i8): op receives scalars or vectors of those types, ty giving the lane
  * count as a float type, and returns the output's type. At most this many
  * operands: */
-#define CG_MAP_MAX_OPERANDS 40
+#define CG_MAP_MAX_OPERANDS DLC_MAP_MAX_OPERANDS /* the schedule refuses more */
 /* The LLVM type of one element of dtype dt (float for UNDEFINED). */
 LLVMTypeRef cg_elem_type(const cg_ctx *c, dlc_dtype dt);
 /* elem, or a vector of elem with as many lanes as shape when it is one. */

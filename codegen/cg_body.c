@@ -149,6 +149,9 @@ static bool args_may_alias(const cg_ctx *c, const cg_emitter *e,
   return false;
 }
 
+/* Graphs of more nodes than this keep their kernels out of line. */
+enum { CG_INLINE_NODES = 256 };
+
 static void set_kernel_attrs(cg_ctx *c, LLVMValueRef fn, int n_args,
                              bool may_alias) {
   unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
@@ -158,6 +161,18 @@ static void set_kernel_attrs(cg_ctx *c, LLVMValueRef fn, int n_args,
                             LLVMCreateEnumAttribute(c->llc, noalias, 0));
   LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
                           LLVMCreateEnumAttribute(c->llc, nounwind, 0));
+  /* In a large graph each kernel stays a function of its own: inlined (one
+   * call site each), they made the body one giant function whose
+   * optimisation grew much faster than the node count (a 2,000-node chain
+   * of distinct MatMul+Sigmoid kernels: 290 s at -O2, 112 s without
+   * inlining; issue 10 item 7). Small graphs keep inlining, which their
+   * run time may rely on: the body then holds at most CG_INLINE_NODES
+   * kernels. */
+  if (c->g->nodes.n > CG_INLINE_NODES) {
+    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                            LLVMCreateEnumAttribute(c->llc, noinline, 0));
+  }
   if (c->t->vl == 16) {
     /* Keep <16 x float> in ZMM registers rather than split in halves. */
     LLVMAddAttributeAtIndex(

@@ -3,6 +3,7 @@
  * It includes only <stdint.h>; the descriptor type is declared incomplete
  * (include runtime/dlcrt.h to read its fields). docs/abi.md documents it. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,11 +17,12 @@ static void upper(const char *s, char *out, size_t size) {
   out[n] = '\0';
 }
 
-/* C string literal of s (names may hold quotes or backslashes). */
+/* C string literal of s (names may hold quotes or backslashes). '?' is
+ * escaped too: "??=" and its kin are trigraphs under -std=c11. */
 static void put_cstr(FILE *f, const char *s) {
   fputc('"', f);
   for (; *s; s++) {
-    if (*s == '"' || *s == '\\')
+    if (*s == '"' || *s == '\\' || *s == '?')
       fprintf(f, "\\%c", *s);
     else if (isprint((unsigned char)*s))
       fputc(*s, f);
@@ -105,10 +107,11 @@ static void put_body(const cg_ctx *c, FILE *f, const char *P) {
   fprintf(f, "\n\n");
 }
 
-bool cg_write_header(const cg_ctx *c, const char *path, dlc_diag *d) {
+bool cg_write_header(const cg_ctx *c, const char *path, const char *shown,
+                     dlc_diag *d) {
   FILE *f = fopen(path, "w");
   if (!f) {
-    dlc_diag_error(d, "", "cannot write '%s'", path);
+    dlc_diag_error(d, "", "cannot write '%s': %s", shown, strerror(errno));
     return false;
   }
   char P[160];
@@ -126,6 +129,7 @@ bool cg_write_header(const cg_ctx *c, const char *path, dlc_diag *d) {
   bool ok = !ferror(f);
   ok = fclose(f) == 0 && ok;
   if (!ok)
-    dlc_diag_error(d, "", "cannot write '%s'", path);
+    dlc_diag_error(d, "", "cannot write '%s': %s", shown,
+                   strerror(errno ? errno : EIO));
   return ok;
 }

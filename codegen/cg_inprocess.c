@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "codegen/cg.h"
+#include "ir/outfiles.h"
 #include "runtime/dlcrt.h"
 
 struct dlc_compiled {
@@ -18,8 +19,13 @@ struct dlc_compiled {
   char path[512];
 };
 
+/* The file is removed as soon as it is loaded (the mapping stays), so that
+ * nothing is left in $TMPDIR however the process ends afterwards; until
+ * then a fatal signal removes it (dlc_tempfile_track). */
 static bool load_so(dlc_compiled *m, const char *prefix, dlc_diag *d) {
   m->handle = dlopen(m->path, RTLD_NOW | RTLD_LOCAL);
+  unlink(m->path);
+  dlc_tempfile_untrack(m->path);
   if (!m->handle) {
     dlc_diag_error(d, "", "cannot load the compiled model: %s", dlerror());
     return false;
@@ -63,6 +69,7 @@ dlc_status dlc_compiled_create(const dlc_graph *g, const dlc_schedule *s,
     return DLC_ERR_IO;
   }
   close(fd);
+  dlc_tempfile_track(m->path);
   dlc_codegen_options o = *opt;
   o.output_path = m->path;
   o.emit = DLC_EMIT_OBJ;
@@ -87,7 +94,8 @@ void dlc_compiled_destroy(dlc_compiled *m) {
   dlcrt_free(m->workspace);
   if (m->handle)
     dlclose(m->handle);
-  unlink(m->path);
+  unlink(m->path); /* still there when compiling failed */
+  dlc_tempfile_untrack(m->path);
   free(m);
 }
 
@@ -167,8 +175,16 @@ dlc_status dlc_compiled_run(dlc_compiled *m, const dlc_tensor *inputs,
     outputs[j].data = NULL;
     if (batch_leading(&m->model->outputs[j]))
       outputs[j].dims[0] = batch;
-    outputs[j].data = malloc(dlc_tensor_nbytes(&outputs[j]) + 4);
-    DLC_ASSERT(outputs[j].data);
+    size_t bytes = dlc_tensor_nbytes(&outputs[j]);
+    outputs[j].data = bytes < SIZE_MAX - 4 ? malloc(bytes + 4) : NULL;
+    if (!outputs[j].data) { /* sized by the model: an error, not an abort */
+      dlc_diag_error(d, "", "cannot allocate output '%s' (%zu bytes)",
+                     m->g->outputs.items[j]->name, bytes);
+      free_outputs(outputs, j);
+      free(in);
+      free(out);
+      return DLC_ERR_NOMEM;
+    }
     out[j] = outputs[j].data;
   }
   int st = m->model->run_batch(batch, in, out, m->workspace);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "codegen/cg.h"
+#include "ir/outfiles.h"
 
 /* Reads all of fd into buf (truncated to size-1), NUL-terminated. */
 static void slurp(int fd, char *buf, size_t size) {
@@ -55,12 +56,14 @@ bool cg_link_shared(const char *linker, const char *obj, const char *out,
     _exit(127);
   }
   close(fds[1]);
+  dlc_tempfile_track_child(pid > 0 ? pid : 0); /* killed with us */
   char msg[1024];
   slurp(fds[0], msg, sizeof msg);
   close(fds[0]);
   int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-      WEXITSTATUS(status) != 0) {
+  bool reaped = pid > 0 && waitpid(pid, &status, 0) == pid;
+  dlc_tempfile_track_child(0);
+  if (!reaped || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     char *nl = strchr(msg, '\n');
     if (nl)
       *nl = '\0';

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "codegen/cg.h"
+#include "ir/outfiles.h"
 
 bool dlc_emit_kind_from_name(const char *name, dlc_emit_kind *out) {
   static const char *const names[] = {"obj", "asm", "llvm", "bc"};
@@ -187,29 +188,45 @@ static bool optimise(cg_ctx *c) {
 }
 
 /* Writes the artefact to path (an object when linking a shared one). */
-static bool write_artefact(cg_ctx *c, const char *path, dlc_emit_kind kind) {
+/* The artefact is made in memory and written by dlc_write_bytes, which
+ * checks every step: LLVM's own file streams abort the process on an I/O
+ * error ("LLVM ERROR: IO failure on output stream"). Messages name `shown`,
+ * the destination, not the temporary file written. */
+static bool write_artefact(cg_ctx *c, const char *path, const char *shown,
+                           dlc_emit_kind kind) {
+  if (kind == DLC_EMIT_LLVM) {
+    char *text = LLVMPrintModuleToString(c->mod);
+    bool ok = dlc_write_bytes(path, shown, text, strlen(text), c->d);
+    LLVMDisposeMessage(text);
+    return ok;
+  }
   char *err = NULL;
-  bool failed;
-  if (kind == DLC_EMIT_LLVM)
-    failed = LLVMPrintModuleToFile(c->mod, path, &err);
-  else if (kind == DLC_EMIT_BC)
-    failed = LLVMWriteBitcodeToFile(c->mod, path) != 0;
+  LLVMMemoryBufferRef buf = NULL;
+  if (kind == DLC_EMIT_BC)
+    buf = LLVMWriteBitcodeToMemoryBuffer(c->mod);
+  else if (LLVMTargetMachineEmitToMemoryBuffer(
+               c->t->tm, c->mod,
+               kind == DLC_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile, &err,
+               &buf))
+    buf = NULL;
+  bool ok = buf != NULL;
+  if (!ok)
+    dlc_diag_error(c->d, "", "cannot generate '%s'%s%s", shown,
+                   err ? ": " : "", err ? err : "");
   else
-    failed = LLVMTargetMachineEmitToFile(
-        c->t->tm, c->mod, (char *)path,
-        kind == DLC_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile, &err);
-  if (failed)
-    dlc_diag_error(c->d, "", "cannot write '%s'%s%s", path, err ? ": " : "",
-                   err ? err : "");
+    ok = dlc_write_bytes(path, shown, LLVMGetBufferStart(buf),
+                         LLVMGetBufferSize(buf), c->d);
   if (err)
     LLVMDisposeMessage(err);
-  return !failed;
+  if (buf)
+    LLVMDisposeMemoryBuffer(buf);
+  return ok;
 }
 
-static bool emit_output(cg_ctx *c) {
+/* --shared: the object goes to a temporary file (tracked, so a signal
+ * removes it too) that the linker turns into `out`. */
+static bool write_shared(cg_ctx *c, const char *out, const char *shown) {
   const dlc_codegen_options *o = c->opt;
-  if (!o->shared)
-    return write_artefact(c, o->output_path, o->emit);
   const char *tmpdir = getenv("TMPDIR");
   char tmp[512];
   snprintf(tmp, sizeof tmp, "%s/dlc-obj-XXXXXX.o", tmpdir ? tmpdir : "/tmp");
@@ -220,11 +237,35 @@ static bool emit_output(cg_ctx *c) {
     return false;
   }
   close(fd);
-  bool ok = write_artefact(c, tmp, DLC_EMIT_OBJ) &&
-            cg_link_shared(o->linker, tmp, o->output_path, o->runtime_lib,
+  dlc_tempfile_track(tmp);
+  bool ok = write_artefact(c, tmp, shown, DLC_EMIT_OBJ) &&
+            cg_link_shared(o->linker, tmp, out, o->runtime_lib,
                            c->math_calls > 0, c->d);
   unlink(tmp);
+  dlc_tempfile_untrack(tmp);
   return ok;
+}
+
+/* The output and its header are written to temporaries and renamed into
+ * place together, only when both are complete (ir/outfiles.h). */
+static bool emit_output(cg_ctx *c) {
+  const dlc_codegen_options *o = c->opt;
+  dlc_outfiles out;
+  dlc_outfiles_init(&out);
+  const char *main = dlc_outfiles_add(&out, o->output_path,
+                                      o->shared ? 0777 : 0666, c->d);
+  const char *hdr = main && o->header_path
+                        ? dlc_outfiles_add(&out, o->header_path, 0666, c->d)
+                        : NULL;
+  bool ok = main && (hdr || !o->header_path) &&
+            (o->shared ? write_shared(c, main, o->output_path)
+                       : write_artefact(c, main, o->output_path, o->emit)) &&
+            (!hdr || cg_write_header(c, hdr, o->header_path, c->d));
+  if (!ok) {
+    dlc_outfiles_abort(&out);
+    return false;
+  }
+  return dlc_outfiles_commit(&out, c->d);
 }
 
 /* The figures of dlc_codegen_info that the plan and kernel list give. */
@@ -330,10 +371,7 @@ dlc_status dlc_codegen_compile(const dlc_graph *g, const dlc_schedule *s,
   if (!build_module(&c, &info))
     st = DLC_ERR_UNSUPPORTED;
   double t0 = cg_now_ms();
-  if (st == DLC_OK && !emit_output(&c))
-    st = DLC_ERR_IO;
-  else if (st == DLC_OK && opt->header_path &&
-           !cg_write_header(&c, opt->header_path, d))
+  if (st == DLC_OK && !emit_output(&c)) /* the object and the header */
     st = DLC_ERR_IO;
   info.emit_ms = cg_now_ms() - t0;
   if (st == DLC_OK && opt->info)

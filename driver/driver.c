@@ -99,6 +99,28 @@ dlc_status dlc_driver_schedule(dlc_graph *g, const dlc_driver_options *o,
   return DLC_OK;
 }
 
+/* The codegen options for a scheduled graph: the -O level is LLVM's too,
+ * and the batch is fixed where the driver bound it. */
+static dlc_codegen_options codegen_options(const dlc_driver_options *o,
+                                           bool fixed) {
+  dlc_codegen_options co = o->codegen;
+  co.opt_level = o->passes.opt_level;
+  co.fixed_batch = fixed;
+  return co;
+}
+
+static void report_codegen(const dlc_driver_options *o,
+                           const dlc_codegen_info *info) {
+  if (!o->times_to)
+    return;
+  fprintf(o->times_to, "dlc: %-23s %9.1f ms\n", "codegen: build module",
+          info->build_ms);
+  fprintf(o->times_to, "dlc: %-23s %9.1f ms\n", "codegen: LLVM optimise",
+          info->optimise_ms);
+  fprintf(o->times_to, "dlc: %-23s %9.1f ms\n", "codegen: emit",
+          info->emit_ms);
+}
+
 dlc_status dlc_driver_compile(dlc_graph *g, const dlc_driver_options *o,
                               dlc_schedule **sched_out, dlc_diag *d) {
   dlc_schedule *s;
@@ -106,21 +128,13 @@ dlc_status dlc_driver_compile(dlc_graph *g, const dlc_driver_options *o,
   dlc_status st = dlc_driver_schedule(g, o, &s, &fixed, d);
   if (st != DLC_OK)
     return st;
-  dlc_codegen_options co = o->codegen;
-  co.opt_level = o->passes.opt_level;
-  co.fixed_batch = fixed;
+  dlc_codegen_options co = codegen_options(o, fixed);
   dlc_codegen_info info;
   if (!co.info)
     co.info = &info;
   st = dlc_codegen_compile(g, s, &co, d);
-  if (st == DLC_OK && o->times_to) {
-    fprintf(o->times_to, "dlc: %-23s %9.1f ms\n", "codegen: build module",
-            co.info->build_ms);
-    fprintf(o->times_to, "dlc: %-23s %9.1f ms\n", "codegen: LLVM optimise",
-            co.info->optimise_ms);
-    fprintf(o->times_to, "dlc: %-23s %9.1f ms\n", "codegen: emit",
-            co.info->emit_ms);
-  }
+  if (st == DLC_OK)
+    report_codegen(o, co.info);
   if (sched_out)
     *sched_out = s;
   else
@@ -136,9 +150,7 @@ dlc_status dlc_driver_load(dlc_graph *g, const dlc_driver_options *o,
   dlc_status st = dlc_driver_schedule(g, o, &s, &fixed, d);
   if (st != DLC_OK)
     return st;
-  dlc_codegen_options co = o->codegen;
-  co.opt_level = o->passes.opt_level;
-  co.fixed_batch = fixed;
+  dlc_codegen_options co = codegen_options(o, fixed);
   st = dlc_compiled_create(g, s, &co, out, d);
   dlc_schedule_destroy(s);
   return st;

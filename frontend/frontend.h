@@ -33,7 +33,11 @@ typedef struct dlc_json_write_options {
   bool inline_all; /* never write a .bin: large tensors go to data_base64 */
 } dlc_json_write_options;
 
-/* Writes g as a dlc-graph v1 JSON file (opt may be NULL for defaults). */
+/* Where dlc_json_write_file puts large tensors: "dir/m.json" ->
+ * "dir/m.bin" (malloc'd; free: free()). */
+char *dlc_json_bin_path(const char *json_path);
+/* Writes g as a dlc-graph v1 JSON file (opt may be NULL for defaults); the
+ * JSON and its .bin appear together, whole, or not at all. */
 dlc_status dlc_json_write_file(const dlc_graph *g, const char *path,
                                const dlc_json_write_options *opt, dlc_diag *d);
 

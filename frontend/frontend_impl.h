@@ -12,6 +12,16 @@
  * (free: free()). NULL on failure, with errno-style code in *err. */
 unsigned char *dlc_fe_read_file(const char *path, size_t *size, int *err);
 
+/* Opens base_dir/rel for reading, refusing it (-1, *why says why) unless its
+ * real path lies inside base_dir's real path and it is a regular file; sets
+ * *size. The caller closes the descriptor. rel must already be free of '..'
+ * and leading '/' (the readers check, naming the text). */
+int dlc_fe_open_inside(const char *base_dir, const char *rel, uint64_t *size,
+                       const char **why);
+/* Reads bytes [offset, offset + n) of fd into a malloc'd buffer with a NUL
+ * after them (free: free()); NULL with an errno code in *err. */
+unsigned char *dlc_fe_read_range(int fd, uint64_t offset, size_t n, int *err);
+
 /* float32 -> float16 bits, round to nearest even. *overflow is set when a
  * finite value rounds to infinity. */
 static inline uint16_t dlc_fe_f32_to_f16(float f, bool *overflow) {

@@ -14,8 +14,11 @@
  * any order) -> outputs -> sort, infer, verify. */
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "frontend/frontend_impl.h"
 
@@ -27,6 +30,16 @@ typedef struct buffer {
   const char *uri;
 } buffer;
 
+/* A number as written: cJSON keeps only a double, which cannot hold every
+ * int64 (2^53 + 1 reads as 2^53) and says nothing of 2^70. */
+typedef struct number_text {
+  int64_t i;
+  size_t at;    /* offset in reader.text */
+  int len;
+  bool integer; /* digits only, no '.', 'e' or 'E' */
+  bool range;   /* integer and within int64 */
+} number_text;
+
 typedef struct reader {
   dlc_graph *g;
   dlc_diag *d;
@@ -34,6 +47,9 @@ typedef struct reader {
   int errors;
   buffer *bufs;
   int n_bufs;
+  DLC_VEC(number_text) numbers; /* document order; cJSON number nodes carry
+                                   their index in valueint (index_numbers) */
+  char *text;                   /* the document, NUL-terminated, malloc'd */
 } reader;
 
 /* ------------------------------------------------------------ reporting */
@@ -163,6 +179,26 @@ static bool json_to_i64(const cJSON *j, int64_t *out) {
   else
     *out = (int64_t)v;
   return true;
+}
+
+/* The text of number node j, NULL if unknown (not from parse_json). */
+static const number_text *number_of(const reader *r, const cJSON *j) {
+  if (!cJSON_IsNumber(j) || j->valueint < 0 ||
+      (size_t)j->valueint >= r->numbers.n)
+    return NULL;
+  return &r->numbers.items[j->valueint];
+}
+
+/* Tensor data: an integer exactly as written, refused (false) when it is
+ * beyond int64 or cannot be exact (a fraction, or an exponent form at or
+ * beyond 2^53, where a double has no more integers). */
+static bool exact_i64(const reader *r, const cJSON *j, int64_t *out) {
+  const number_text *t = number_of(r, j);
+  if (t && t->integer) {
+    *out = t->i;
+    return t->range;
+  }
+  return json_to_i64(j, out) && fabs(j->valuedouble) < 9007199254740992.0;
 }
 
 /* An integer member in [lo, hi]: 1 ok, 0 absent (reported if required),
@@ -317,8 +353,8 @@ static int data_levels(reader *r, const cJSON *arr, const dlc_tensor *t,
 
 /* Converts one JSON number to dtype at out; false (with a message in msg)
  * if it is not a number of that dtype. */
-static bool convert_leaf(const cJSON *c, dlc_dtype dt, void *out, char *msg,
-                         size_t size) {
+static bool convert_leaf(const reader *r, const cJSON *c, dlc_dtype dt,
+                         void *out, char *msg, size_t size) {
   if (!cJSON_IsNumber(c)) {
     snprintf(msg, size, "expected a number, got %s", kind_of(c));
     return false;
@@ -343,9 +379,14 @@ static bool convert_leaf(const cJSON *c, dlc_dtype dt, void *out, char *msg,
     }
     return true;
   }
-  if (!json_to_i64(c, &i)) {
-    snprintf(msg, size, "%s needs an integer, got %.17g", dlc_dtype_name(dt),
-             v);
+  if (!exact_i64(r, c, &i)) {
+    const number_text *t = number_of(r, c);
+    if (t && t->integer)
+      snprintf(msg, size, "%.*s is out of int64 range", t->len > 40 ? 40 : t->len,
+               r->text + t->at);
+    else
+      snprintf(msg, size, "%s needs an integer, got %.17g", dlc_dtype_name(dt),
+               v);
     return false;
   }
   int64_t lo = dt == DLC_DT_INT32 ? INT32_MIN : dt == DLC_DT_INT8 ? INT8_MIN
@@ -389,7 +430,8 @@ static void walk_leaves(data_walk *w, const cJSON *arr, int level,
       continue;
     }
     char msg[128], p[PATH_MAX_LEN], q[PATH_MAX_LEN];
-    if (convert_leaf(c, w->dt, w->out + w->pos++ * w->es, msg, sizeof msg))
+    if (convert_leaf(w->r, c, w->dt, w->out + w->pos++ * w->es, msg,
+                     sizeof msg))
       continue;
     snprintf(p, sizeof p, "%s", w->where);
     for (int k = 0; k <= level; k++)
@@ -600,28 +642,37 @@ static void load_buffer(reader *r, const cJSON *j, buffer *b,
         "buffers cannot be resolved: the model was read without a directory");
     return;
   }
-  char *path = dlc_arena_printf(r->g->arena, "%s/%s", r->base_dir, uri);
-  int e = 0;
-  size_t size = 0;
-  unsigned char *bytes = dlc_fe_read_file(path, &size, &e);
-  if (!bytes) {
-    err(r, at_key(p, where, "uri"), "cannot read '%s': %s", shown(r, path),
-        strerror(e));
+  uint64_t size = 0;
+  const char *why = NULL;
+  int fd = dlc_fe_open_inside(r->base_dir, uri, &size, &why);
+  if (fd < 0) {
+    err(r, at_key(p, where, "uri"), "cannot read '%s': %s", shown(r, uri),
+        why);
     return;
   }
-  b->uri = uri;
-  b->bytes = bytes;
-  b->len = size;
-  dlc_graph_add_source(r->g, path);
+  /* A dependency of whatever is built from the model (dlc --depfile). */
+  dlc_graph_add_source(r->g,
+                       dlc_arena_printf(r->g->arena, "%s/%s", r->base_dir, uri));
+  /* The length is compared before reading: a wrong one reads nothing. */
   if ((uint64_t)want != size) {
     err(r, at_key(p, where, "byte_length"),
-        "byte_length is %lld but '%s' has %zu bytes", (long long)want,
-        shown(r, uri), size);
-  } else if (!sha || check_sha256(r, b, sha, at_key(p, where, "sha256"))) {
+        "byte_length is %lld but '%s' has %llu bytes", (long long)want,
+        shown(r, uri), (unsigned long long)size);
+    close(fd);
     return;
   }
-  free(b->bytes); /* unusable: later references fail quietly */
-  b->bytes = NULL;
+  int e = 0;
+  b->uri = uri;
+  b->bytes = dlc_fe_read_range(fd, 0, (size_t)size, &e);
+  b->len = (size_t)size;
+  close(fd);
+  if (!b->bytes)
+    err(r, at_key(p, where, "uri"), "cannot read '%s': %s", shown(r, uri),
+        strerror(e));
+  else if (sha && !check_sha256(r, b, sha, at_key(p, where, "sha256"))) {
+    free(b->bytes); /* unusable: later references fail quietly */
+    b->bytes = NULL;
+  }
 }
 
 static void load_buffers(reader *r, const cJSON *root) {
@@ -683,8 +734,13 @@ static void parse_initializer(reader *r, const cJSON *j, const char *where) {
   if (!check_object(r, j, where, initializer_keys))
     return;
   const char *name = value_name(r, j, where);
+  /* Messages about the tensor name it as well as its place:
+   * "initializers[1] 'b_conv_alpha'.data: ...". */
+  char named[PATH_MAX_LEN];
+  bool fits = name && (size_t)snprintf(named, sizeof named, "%s '%s'", where,
+                                       shown(r, name)) < sizeof named;
   dlc_tensor t;
-  parse_tensor(r, j, where, &t);
+  parse_tensor(r, j, fits ? named : where, &t);
   if (!name)
     return;
   /* The data already lives in the arena: make the value around it rather
@@ -880,8 +936,10 @@ static bool check_names(reader *r, const cJSON *arr, const node_info *ni,
     char range[48];
     if (lo == hi)
       snprintf(range, sizeof range, "%d", lo);
-    else if (hi == DLC_VARIADIC)
+    else if (hi == DLC_VARIADIC && n < lo)
       snprintf(range, sizeof range, "at least %d", lo);
+    else if (hi == DLC_VARIADIC) /* "any number" has a limit too */
+      snprintf(range, sizeof range, "at most %d", hi);
     else
       snprintf(range, sizeof range, "%d to %d", lo, hi);
     err(r, where, "node '%s' (%s) takes %s %s, got %d", shown(r, ni->name),
@@ -1133,14 +1191,92 @@ static int depth_at(const char *text, size_t pos) {
   return depth;
 }
 
+/* Length of the UTF-8 sequence at p (< end), 0 if invalid: overlong forms,
+ * surrogates and code points beyond U+10FFFF are invalid too (RFC 3629). */
+static size_t utf8_length(const unsigned char *p, const unsigned char *end) {
+  unsigned c = p[0];
+  size_t n = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3
+             : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+  if (!n || (size_t)(end - p) < n)
+    return 0;
+  for (size_t i = 1; i < n; i++)
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+  if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||
+      (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
+    return 0;
+  return n;
+}
+
+/* One number token at text + at: its exact integer value when it is one. */
+static number_text read_number(const char *text, size_t at, size_t len) {
+  number_text t = {.at = at};
+  size_t e = at;
+  while (e < len && strchr("0123456789+-.eE", text[e]) && text[e])
+    e++;
+  t.len = (int)(e - at);
+  t.integer = strcspn(text + at, ".eE") >= (size_t)t.len;
+  if (t.integer) {
+    char *stop = NULL;
+    errno = 0;
+    long long v = strtoll(text + at, &stop, 10);
+    t.range = errno != ERANGE && stop == text + e;
+    t.i = v;
+  }
+  return t;
+}
+
+/* Before cJSON sees the text: every byte is valid UTF-8 and not NUL (JSON
+ * text is UTF-8; cJSON checks neither), and the numbers are recorded as
+ * written. False after a located report. */
+static bool scan_text(reader *r, const char *text, size_t len) {
+  const unsigned char *u = (const unsigned char *)text, *end = u + len;
+  bool in_string = false;
+  for (size_t i = 0; i < len;) {
+    size_t n = u[i] ? utf8_length(u + i, end) : 0;
+    if (!n) {
+      report_syntax(r, text, len, i, u[i] ? "invalid UTF-8" : "a NUL byte");
+      return false;
+    }
+    char c = text[i];
+    if (in_string && c == '\\' && i + 1 < len && text[i + 1]) {
+      i += 2;
+      continue;
+    }
+    if (c == '"')
+      in_string = !in_string;
+    else if (!in_string && (c == '-' || (c >= '0' && c <= '9'))) {
+      number_text t = read_number(text, i, len);
+      dlc_vec_push(&r->numbers, t);
+      i += (size_t)t.len;
+      continue;
+    }
+    i += n;
+  }
+  return true;
+}
+
+/* Numbers are numbered in document order, which is cJSON's pre-order;
+ * valueint (saturated, unused elsewhere) holds the index. */
+static void index_numbers(cJSON *j, size_t *k) {
+  for (; j; j = j->next) {
+    if (cJSON_IsNumber(j))
+      j->valueint = (int)(*k)++;
+    index_numbers(j->child, k);
+  }
+}
+
 static cJSON *parse_json(reader *r, const char *text, size_t len) {
   /* cJSON wants a terminator it can stop at; copy so that text need not
-   * have one. An embedded NUL ends the document early and is caught as
-   * trailing content below. */
+   * have one. The copy lives as long as the reader: number_text points
+   * into it. */
   char *copy = malloc(len + 1);
   DLC_ASSERT(copy != NULL);
   memcpy(copy, text, len);
   copy[len] = 0;
+  r->text = copy;
+  if (!scan_text(r, copy, len))
+    return NULL;
   const char *end = NULL;
   cJSON *root = cJSON_ParseWithLengthOpts(copy, len, &end, false);
   size_t pos = end ? (size_t)(end - copy) : 0;
@@ -1161,7 +1297,11 @@ static cJSON *parse_json(reader *r, const char *text, size_t len) {
       root = NULL;
     }
   }
-  free(copy);
+  size_t k = 0;
+  if (root)
+    index_numbers(root, &k);
+  if (k != r->numbers.n || k > INT_MAX) /* cannot happen; doubles then */
+    r->numbers.n = 0;
   return root;
 }
 
@@ -1179,12 +1319,14 @@ static dlc_status finish_graph(reader *r) {
 dlc_status dlc_json_read_string(const char *text, size_t len,
                                 const char *base_dir, dlc_graph **out,
                                 dlc_diag *d) {
-  reader r = {dlc_graph_create(), d, base_dir, 0, NULL, 0};
+  reader r = {.g = dlc_graph_create(), .d = d, .base_dir = base_dir};
   *out = NULL;
   cJSON *root = parse_json(&r, text, len);
   if (root)
     read_document(&r, root);
   cJSON_Delete(root);
+  free(r.text);
+  dlc_vec_free(&r.numbers);
   for (int i = 0; i < r.n_bufs; i++)
     free(r.bufs[i].bytes);
   free(r.bufs);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "frontend/frontend_impl.h"
+#include "ir/outfiles.h"
 
 typedef struct writer {
   DLC_VEC(char) text;         /* the JSON document being built */
@@ -375,21 +376,6 @@ static void put_head(writer *w, const dlc_graph *g, const char *bin_uri) {
 
 /* ------------------------------------------------------------- files */
 
-static dlc_status write_bytes(writer *w, const char *path, const void *data,
-                              size_t n) {
-  FILE *f = fopen(path, "wb");
-  bool ok = f && fwrite(data, 1, n, f) == n;
-  int e = errno;
-  if (f && fclose(f) != 0)
-    ok = false;
-  if (!ok) {
-    dlc_diag_error(w->d, NULL, "cannot write '%s': %s", path,
-                   strerror(e ? e : EIO));
-    w->errors++;
-  }
-  return ok ? DLC_OK : DLC_ERR_IO;
-}
-
 /* "dir/model.json" -> "dir/model.bin" (returned, malloc'd) and its uri
  * "model.bin" (a pointer into it). */
 static char *bin_path_for(const char *json_path, const char **uri) {
@@ -403,6 +389,32 @@ static char *bin_path_for(const char *json_path, const char **uri) {
   const char *slash = strrchr(p, '/');
   *uri = slash ? slash + 1 : p;
   return p;
+}
+
+/* The JSON file and its .bin appear together or not at all
+ * (ir/outfiles.h): a JSON file never names a stale or truncated .bin. */
+static dlc_status write_pair(writer *w, const char *path,
+                             const char *bin_path) {
+  dlc_outfiles out;
+  dlc_outfiles_init(&out);
+  const char *bin = bin_path ? dlc_outfiles_add(&out, bin_path, 0666, w->d)
+                             : NULL;
+  const char *json = bin || !bin_path ? dlc_outfiles_add(&out, path, 0666, w->d)
+                                      : NULL;
+  bool ok = json &&
+            (!bin || dlc_write_bytes(bin, bin_path, w->bin.items, w->bin.n,
+                                     w->d)) &&
+            dlc_write_bytes(json, path, w->text.items, w->text.n, w->d);
+  if (!ok) {
+    dlc_outfiles_abort(&out);
+    return DLC_ERR_IO;
+  }
+  return dlc_outfiles_commit(&out, w->d) ? DLC_OK : DLC_ERR_IO;
+}
+
+char *dlc_json_bin_path(const char *json_path) {
+  const char *uri;
+  return bin_path_for(json_path, &uri);
 }
 
 dlc_status dlc_json_write_file(const dlc_graph *g, const char *path,
@@ -420,11 +432,7 @@ dlc_status dlc_json_write_file(const dlc_graph *g, const char *path,
   put_head(&w, g, uri);
   put_n(&w, tail.items, tail.n);
   dlc_vec_free(&tail);
-  dlc_status st = w.errors ? DLC_ERR_INVALID : DLC_OK;
-  if (st == DLC_OK && bin_path)
-    st = write_bytes(&w, bin_path, w.bin.items, w.bin.n);
-  if (st == DLC_OK)
-    st = write_bytes(&w, path, w.text.items, w.text.n);
+  dlc_status st = w.errors ? DLC_ERR_INVALID : write_pair(&w, path, bin_path);
   free(bin_path);
   dlc_vec_free(&w.text);
   dlc_vec_free(&w.bin);

@@ -78,4 +78,10 @@ bool dlc_onnx_normalize(dlc_onnx_reader *r, dlc_onnx_node *nb,
  * must be sorted and inferred again. */
 bool dlc_onnx_fix_legacy_softmax(dlc_onnx_reader *r, bool *changed);
 
+/* Deepest nesting of messages in a protobuf encoding of type desc (1: no
+ * sub-message), walking the wire format without unpacking it; limit + 1 as
+ * soon as it is deeper than limit; 0 if malformed (frontend/proto_depth.c). */
+int dlc_proto_depth(const ProtobufCMessageDescriptor *desc, const void *bytes,
+                    size_t len, int limit);
+
 #endif /* DLC_ONNX_IMPL_H */

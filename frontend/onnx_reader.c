@@ -1,9 +1,11 @@
 /* onnx_reader.c — reads an ONNX model (protobuf, decoded by the protobuf-c
  * code generated from the system's onnx.proto) into the graph IR.
  *
- * Pipeline: size check (protobuf's 2 GiB limit) -> unpack -> opset of the
- * default domain (11 to 21) -> every unsupported operator, reported in one
- * message -> initializers (onnx_tensor.c) -> graph inputs that are not
+ * Pipeline: size check (protobuf's 2 GiB limit) -> nesting depth
+ * (proto_depth.c) -> unpack -> opset of the default domain (11 to 21) ->
+ * local functions inlined (onnx_functions.c) -> every unsupported operator,
+ * reported in one message -> initializers (onnx_tensor.c) -> graph inputs
+ * that are not
  * initializers -> nodes (pass 1 defines every output, pass 2 resolves
  * inputs, converts attributes and normalises the node to its dlc form in
  * onnx_normalize.c) -> outputs -> sort, infer shapes, verify.
@@ -464,13 +466,22 @@ static dlc_status finish_graph(dlc_onnx_reader *r) {
   return st;
 }
 
+/* Each level of subgraph is three messages (Graph -> Node -> Attribute);
+ * real models nest a few levels, protobuf-c's stack lasts a few thousand. */
+enum { MAX_MESSAGE_DEPTH = 100 };
+
 dlc_status dlc_onnx_read_bytes(const void *bytes, size_t len,
                                const char *base_dir, dlc_graph **out,
                                dlc_diag *d) {
   *out = NULL;
   dlc_onnx_reader r = {.g = dlc_graph_create(), .d = d, .base_dir = base_dir};
-  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, bytes);
-  if (!m)
+  Onnx__ModelProto *m = NULL;
+  if (dlc_proto_depth(&onnx__model_proto__descriptor, bytes, len,
+                      MAX_MESSAGE_DEPTH) > MAX_MESSAGE_DEPTH)
+    dlc_onnx_err(&r, NULL, "not a supported ONNX model: its messages nest "
+                 "more than %d deep (subgraphs within subgraphs?); protobuf-c "
+                 "would overflow the stack", MAX_MESSAGE_DEPTH);
+  else if (!(m = onnx__model_proto__unpack(NULL, len, bytes)))
     dlc_onnx_err(&r, NULL, "not a valid ONNX model: the protobuf data is "
                  "malformed or truncated");
   else

@@ -13,7 +13,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "frontend/onnx_impl.h"
 
@@ -296,37 +296,29 @@ static unsigned char *read_external(dlc_onnx_reader *r,
                  "tensor needs %zu bytes", shown, (long long)x.length, need);
     return NULL;
   }
-  char *path = dlc_arena_printf(r->g->arena, "%s/%s", r->base_dir, x.location);
-  FILE *f = fopen(path, "rb");
-  struct stat st;
-  if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    dlc_onnx_err(r, where, "cannot read external data '%s': %s", shown,
-                 f ? "not a regular file" : strerror(errno));
-    if (f)
-      fclose(f);
+  uint64_t size = 0;
+  const char *why = NULL;
+  int fd = dlc_fe_open_inside(r->base_dir, x.location, &size, &why);
+  if (fd < 0) {
+    dlc_onnx_err(r, where, "cannot read external data '%s': %s", shown, why);
     return NULL;
   }
-  dlc_graph_add_source(r->g, path);
-  uint64_t size = (uint64_t)st.st_size;
+  dlc_graph_add_source(r->g, dlc_arena_printf(r->g->arena, "%s/%s",
+                                              r->base_dir, x.location));
   if ((uint64_t)x.offset > size || need > size - (uint64_t)x.offset) {
     dlc_onnx_err(r, where, "external data range [%lld, %lld) lies outside "
                  "'%s' (%llu bytes)", (long long)x.offset,
                  (long long)x.offset + (long long)need, shown,
                  (unsigned long long)size);
-    fclose(f);
+    close(fd);
     return NULL;
   }
-  unsigned char *buf = malloc(need ? need : 1);
-  DLC_ASSERT(buf != NULL);
-  bool ok = fseeko(f, (off_t)x.offset, SEEK_SET) == 0 &&
-            fread(buf, 1, need, f) == need;
-  fclose(f);
-  if (!ok) {
-    dlc_onnx_err(r, where, "cannot read %zu bytes of external data '%s'",
-                 need, shown);
-    free(buf);
-    return NULL;
-  }
+  int e = 0;
+  unsigned char *buf = dlc_fe_read_range(fd, (uint64_t)x.offset, need, &e);
+  close(fd);
+  if (!buf)
+    dlc_onnx_err(r, where, "cannot read %zu bytes of external data '%s': %s",
+                 need, shown, strerror(e));
   return buf;
 }
 

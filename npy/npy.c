@@ -8,6 +8,7 @@
  * it is parsed by a small hand-written scanner, and every size it claims is
  * checked against the file's real size before anything is allocated. */
 #include "npy/npy.h"
+#include "ir/outfiles.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -461,21 +462,22 @@ static bool npy_write_all(FILE *f, const dlc_tensor *t, const char *descr) {
          (nbytes == 0 || fwrite(t->data, 1, nbytes, f) == nbytes);
 }
 
-dlc_status dlc_npy_write(const char *path, const dlc_tensor *t, dlc_diag *d) {
+dlc_status dlc_npy_write_as(const char *path, const char *shown,
+                            const dlc_tensor *t, dlc_diag *d) {
   const char *descr = npy_descr_of(t->dtype);
   if (!descr) {
-    npy_error(d, path, "", "cannot write dtype %s to .npy",
+    npy_error(d, shown, "", "cannot write dtype %s to .npy",
               dlc_dtype_name(t->dtype));
     return DLC_ERR_UNSUPPORTED;
   }
   if (t->rank < 0 || t->rank > DLC_MAX_RANK || dlc_tensor_numel(t) < 0 ||
       (!t->data && dlc_tensor_nbytes(t) > 0)) {
-    npy_error(d, path, "", "invalid tensor (bad shape or no data)");
+    npy_error(d, shown, "", "invalid tensor (bad shape or no data)");
     return DLC_ERR_INVALID;
   }
   FILE *f = fopen(path, "wb");
   if (!f) {
-    npy_error(d, path, "", "cannot create: %s", strerror(errno));
+    npy_error(d, shown, "", "cannot create: %s", strerror(errno));
     return DLC_ERR_IO;
   }
   bool ok = npy_write_all(f, t, descr);
@@ -485,9 +487,23 @@ dlc_status dlc_npy_write(const char *path, const dlc_tensor *t, dlc_diag *d) {
     saved_errno = errno;
   }
   if (!ok) {
-    npy_error(d, path, "", "write error: %s", strerror(saved_errno));
-    remove(path);
+    npy_error(d, shown, "", "write error: %s", strerror(saved_errno));
     return DLC_ERR_IO;
   }
   return DLC_OK;
+}
+
+/* One file, all or nothing: a temporary beside it, renamed into place. */
+dlc_status dlc_npy_write(const char *path, const dlc_tensor *t, dlc_diag *d) {
+  dlc_outfiles out;
+  dlc_outfiles_init(&out);
+  const char *tmp = dlc_outfiles_add(&out, path, 0666, d);
+  if (!tmp)
+    return DLC_ERR_IO;
+  dlc_status st = dlc_npy_write_as(tmp, path, t, d);
+  if (st != DLC_OK) {
+    dlc_outfiles_abort(&out);
+    return st;
+  }
+  return dlc_outfiles_commit(&out, d) ? DLC_OK : DLC_ERR_IO;
 }

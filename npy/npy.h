@@ -22,7 +22,12 @@ dlc_status dlc_npy_read(const char *path, dlc_tensor *out, dlc_diag *d);
 
 /* Writes t (type and data) as a version 1.0 .npy file (2.0 if the header
  * does not fit in 64 KiB). t->dtype must be one of the supported dtypes;
- * uint8 is written as '|u1'. */
+ * uint8 is written as '|u1'. The file appears whole or not at all: it is
+ * written to a temporary beside path and renamed (ir/outfiles.h). */
 dlc_status dlc_npy_write(const char *path, const dlc_tensor *t, dlc_diag *d);
+/* The same, written to path directly, messages naming `shown`: for callers
+ * that commit several files together (a dlc_outfiles set). */
+dlc_status dlc_npy_write_as(const char *path, const char *shown,
+                            const dlc_tensor *t, dlc_diag *d);
 
 #endif /* DLC_NPY_H */

@@ -187,8 +187,8 @@ static const char *unsupported_use(const dlc_node *n) {
     return "Pad output too large for its index table";
   if ((n->op == DLC_OP_MIN || n->op == DLC_OP_MAX ||
        n->op == DLC_OP_FUSED_ELEMENTWISE) &&
-      n->n_inputs > DLC_SCHED_MAP_MAX_OPERANDS)
-    return "more than 40 inputs in one element-wise loop";
+      n->n_inputs > DLC_MAP_MAX_OPERANDS)
+    return "more than 40 inputs in one element-wise loop (DLC_MAP_MAX_OPERANDS)";
   if (n->op == DLC_OP_CONV_TRANSPOSE) {
     const char *ap = dlc_node_get_string(n, "auto_pad");
     if (dlc_node_find_attr(n, "output_shape") || (ap && strcmp(ap, "NOTSET")))

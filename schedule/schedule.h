@@ -81,6 +81,10 @@ unsigned dlc_algo_const_inputs(dlc_algo a);
 
 /* -------------------------------------------------------- the record */
 
+/* Most operands one element-wise kernel loop takes (Min/Max,
+ * FusedElementwise; codegen's map). */
+enum { DLC_MAP_MAX_OPERANDS = 40 };
+
 /* Largest window the depthwise kernel keeps in registers (taps). */
 enum { DLC_DW_MAX_TAPS = 64 };
 

@@ -4,8 +4,6 @@
 
 #include "schedule/schedule.h"
 
-/* Most operands one element-wise loop takes (codegen's map). */
-enum { DLC_SCHED_MAP_MAX_OPERANDS = 40 };
 
 /* choose_algorithm.c */
 dlc_algo dlc_sched_choose_algorithm(const dlc_node *n, const dlc_window2d *w,

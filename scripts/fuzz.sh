@@ -18,12 +18,12 @@ root=$(pwd)
 secs=${1:-60}
 case $secs in
 '' | *[!0-9]*)
-  echo "usage: scripts/fuzz.sh [SECONDS] [json|npy|onnx ...]" >&2
+  echo "usage: scripts/fuzz.sh [SECONDS] [json|npy|onnx|pipeline ...]" >&2
   exit 2
   ;;
 esac
 [ $# -gt 0 ] && shift
-readers=${*:-"json npy onnx"}
+readers=${*:-"json npy onnx pipeline"}
 
 scripts/setup.sh
 build=${DLC_FUZZ_BUILD:-$root/build-fuzz}
@@ -59,12 +59,18 @@ failed=""
 for r in $readers; do
   # Models are larger than tensors: room for a small network or an
   # initializer, but not so much that mutations are wasted on bulk.
+  # ONNX gets 64 KiB: deeply nested subgraphs (30 KB for 3,000 levels)
+  # must fit.
   case $r in
   npy) max_len=4096 ;;
+  onnx) max_len=65536 ;;
   *) max_len=16384 ;;
   esac
+  # The pipeline harness reads JSON models: the JSON seeds and dictionary.
+  seeds=$r
+  [ "$r" = pipeline ] && seeds=json
   dict=""
-  [ -f "tests/fuzz/$r.dict" ] && dict="-dict=tests/fuzz/$r.dict"
+  [ -f "tests/fuzz/$seeds.dict" ] && dict="-dict=tests/fuzz/$seeds.dict"
   # New inputs go to the working corpus in the build dir; the committed
   # seeds (tests/fuzz/corpus/<reader>) are only read.
   work="$build/corpus/$r"
@@ -74,7 +80,7 @@ for r in $readers; do
   # shellcheck disable=SC2086
   if ! "$build/fuzz_$r" -max_total_time="$secs" -max_len="$max_len" \
     -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$crashes/" $dict "$work" "tests/fuzz/corpus/$r"; then
+    -artifact_prefix="$crashes/" $dict "$work" "tests/fuzz/corpus/$seeds"; then
     failed="$failed $r"
   fi
 done

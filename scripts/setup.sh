@@ -10,6 +10,39 @@ protobuf-c-compiler libprotobuf-c-dev libonnx-dev
 python3-torch python3-torchvision python3-onnx python3-sklearn python3-numpy
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user graphviz"
 
+# The probes: what the tests really do with each tool, on a one-line program.
+# A package list can be complete and a tool still unusable (the AArch64
+# compiler without libc6-dev-arm64-cross, since Recommends are not installed).
+probe() {
+  dir=$(mktemp -d)
+  bad=""
+  printf '#include <stdio.h>\nint main(void) { return puts("ok") < 0; }\n' \
+    >"$dir/probe.c"
+  printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { return (int)(d == NULL && n); }\n' \
+    >"$dir/fuzz.c"
+  cc -std=c11 -o "$dir/host" "$dir/probe.c" >"$dir/log" 2>&1 &&
+    "$dir/host" >/dev/null || bad="$bad cc"
+  # tests/test_codegen_abi.c links AArch64 programs statically and runs them
+  # under qemu.
+  if aarch64-linux-gnu-gcc -std=c11 -static -o "$dir/arm" "$dir/probe.c" \
+    >"$dir/log" 2>&1; then
+    qemu-aarch64 "$dir/arm" >/dev/null 2>&1 || bad="$bad qemu-aarch64"
+  else
+    bad="$bad aarch64-linux-gnu-gcc ($(grep -m 1 error "$dir/log"))"
+  fi
+  # scripts/fuzz.sh: libFuzzer with the sanitizers.
+  clang-19 -fsanitize=fuzzer,address,undefined -o "$dir/fz" "$dir/fuzz.c" \
+    >"$dir/log" 2>&1 || bad="$bad clang-19 -fsanitize=fuzzer"
+  # The zoo tests and fixture scripts run the system Python, not PATH's.
+  /usr/bin/python3 -c 'import torch, torchvision, onnx, sklearn, numpy' \
+    >"$dir/log" 2>&1 || bad="$bad python3 ($(tail -n 1 "$dir/log"))"
+  rm -rf "$dir"
+  if [ -n "$bad" ]; then
+    echo "setup: packages present, but these probes failed:$bad" >&2
+    exit 1
+  fi
+}
+
 missing=""
 for p in $PACKAGES; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -18,7 +51,8 @@ for p in $PACKAGES; do
 done
 
 if [ -z "$missing" ]; then
-  echo "setup: all packages present"
+  probe
+  echo "setup: all packages present, tools probed"
   exit 0
 fi
 
@@ -33,3 +67,5 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing
+probe
+echo "setup: installed; tools probed"

@@ -17,31 +17,12 @@
 
 #include "frontend/frontend.h"
 #include "npy/npy.h"
+#include "cli_helpers.h"
 #include "helpers.h"
-#include "cli_run.h"
 
 #define FIXTURES DLC_SOURCE_DIR "/tests/fixtures"
 #define BAD_MODELS DLC_SOURCE_DIR "/tests/bad_models"
 
-/* Every non-empty line of text starts with "FILE:" (FILE: WHERE: WHAT, or
- * FILE:LINE:COL: for malformed JSON); returns the number of lines. */
-static int expect_lines_name_file(const char *text, const char *file,
-                                  const char *what) {
-  size_t flen = strlen(file);
-  int lines = 0;
-  for (const char *p = text; *p;) {
-    const char *nl = strchr(p, '\n');
-    size_t len = nl ? (size_t)(nl - p) : strlen(p);
-    if (len > 0) {
-      lines++;
-      cr_expect(len > flen && !strncmp(p, file, flen) && p[flen] == ':',
-                "%s: line does not start with '%s:': %.*s", what, file,
-                (int)len, p);
-    }
-    p += len + (nl ? 1 : 0);
-  }
-  return lines;
-}
 
 static char *fixture(const char *rel) {
   static char paths[8][512];
@@ -142,15 +123,6 @@ Test(cli, check_rejects_every_bad_model_with_located_lines) {
   }
   closedir(dir);
   cr_expect_geq(n, 40, "only %d bad models found", n);
-}
-
-static const char *write_text(const char *name, const char *text) {
-  const char *p = tmp(name);
-  FILE *f = fopen(p, "w");
-  cr_assert_not_null(f);
-  fputs(text, f);
-  fclose(f);
-  return p;
 }
 
 /* Two independent problems: both reported, in one run, by every command

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli_run.h"
+#include "cli_helpers.h"
 #include "helpers.h"
 
 #define FIXTURES DLC_SOURCE_DIR "/tests/fixtures"

@@ -12,7 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "cli_run.h"
+#include "cli_helpers.h"
 #include "npy/npy.h"
 #include "helpers.h"
 

@@ -100,37 +100,37 @@ static bad_case bad_cases[] = {
     {"input_missing_shape.json", "inputs[0].shape: missing required key 'shape'"},
     {"inputs_not_array.json", "inputs: expected an array, got an object"},
     /* initializers */
-    {"init_symbolic_dim.json", "initializers[0].shape[0]: symbolic dimension 'N' is only allowed in graph inputs"},
-    {"init_data_length.json", "initializers[0].data: data has 5 elements but shape [2, 3] needs 6"},
-    {"init_nested_count.json", "initializers[0].data[1]: expected 3 items at nesting level 1"},
-    {"init_nested_not_array.json", "initializers[0].data[1]: expected an array"},
-    {"init_nested_rank1.json", "initializers[0].data: data is nested but the tensor has rank 1"},
-    {"init_nested_too_deep.json", "initializers[0].data[0][0]: expected a number, got an array"},
-    {"init_data_string.json", "initializers[0].data[1]: expected a number, got a string"},
-    {"init_int_fraction.json", "initializers[0].data[1]: int64 needs an integer, got 2.5"},
-    {"init_uint8_range.json", "initializers[0].data[2]: 300 is out of uint8 range"},
-    {"init_int8_range.json", "initializers[0].data[0]: -129 is out of int8 range"},
-    {"init_int32_range.json", "initializers[0].data[0]: 2147483648 is out of int32 range"},
-    {"init_float_range.json", "initializers[0].data[1]: 1e+39 is out of float32 range"},
-    {"init_float16_range.json", "initializers[0].data[0]: 70000 is out of float16 range"},
-    {"init_two_data_forms.json", "initializers[0]: give only one of data, data_base64 or buffer"},
-    {"init_no_data.json", "initializers[0]: no data"},
-    {"init_base64_size.json", "initializers[0].data_base64: base64 data decodes to 3 bytes but float32 [2] needs 8"},
-    {"init_base64_char.json", "initializers[0].data_base64: invalid base64 character at offset 3"},
-    {"init_base64_length.json", "initializers[0].data_base64: invalid base64: length 5"},
-    {"init_base64_not_string.json", "initializers[0].data_base64: expected a base64 string"},
+    {"init_symbolic_dim.json", "initializers[0] 'w'.shape[0]: symbolic dimension 'N' is only allowed in graph inputs"},
+    {"init_data_length.json", "initializers[0] 'w'.data: data has 5 elements but shape [2, 3] needs 6"},
+    {"init_nested_count.json", "initializers[0] 'w'.data[1]: expected 3 items at nesting level 1"},
+    {"init_nested_not_array.json", "initializers[0] 'w'.data[1]: expected an array"},
+    {"init_nested_rank1.json", "initializers[0] 'w'.data: data is nested but the tensor has rank 1"},
+    {"init_nested_too_deep.json", "initializers[0] 'w'.data[0][0]: expected a number, got an array"},
+    {"init_data_string.json", "initializers[0] 'w'.data[1]: expected a number, got a string"},
+    {"init_int_fraction.json", "initializers[0] 'w'.data[1]: int64 needs an integer, got 2.5"},
+    {"init_uint8_range.json", "initializers[0] 'w'.data[2]: 300 is out of uint8 range"},
+    {"init_int8_range.json", "initializers[0] 'w'.data[0]: -129 is out of int8 range"},
+    {"init_int32_range.json", "initializers[0] 'w'.data[0]: 2147483648 is out of int32 range"},
+    {"init_float_range.json", "initializers[0] 'w'.data[1]: 1e+39 is out of float32 range"},
+    {"init_float16_range.json", "initializers[0] 'w'.data[0]: 70000 is out of float16 range"},
+    {"init_two_data_forms.json", "initializers[0] 'w': give only one of data, data_base64 or buffer"},
+    {"init_no_data.json", "initializers[0] 'w': no data"},
+    {"init_base64_size.json", "initializers[0] 'w'.data_base64: base64 data decodes to 3 bytes but float32 [2] needs 8"},
+    {"init_base64_char.json", "initializers[0] 'w'.data_base64: invalid base64 character at offset 3"},
+    {"init_base64_length.json", "initializers[0] 'w'.data_base64: invalid base64: length 5"},
+    {"init_base64_not_string.json", "initializers[0] 'w'.data_base64: expected a base64 string"},
     {"init_unknown_key.json", "initializers[0].scale: unknown key 'scale'"},
     {"init_huge_shape.json", "data has 2 elements but shape [1000000000] needs 1000000000"},
-    {"init_bytes_overflow.json", "initializers[0]: the byte size of this tensor overflows 64 bits"},
-    {"init_missing_dtype.json", "initializers[0].dtype: missing required key 'dtype'"},
-    {"init_offset_without_buffer.json", "initializers[0].offset: offset given without buffer"},
+    {"init_bytes_overflow.json", "initializers[0] 'w': the byte size of this tensor overflows 64 bits"},
+    {"init_missing_dtype.json", "initializers[0] 'w'.dtype: missing required key 'dtype'"},
+    {"init_offset_without_buffer.json", "initializers[0] 'w'.offset: offset given without buffer"},
     {"init_defined_twice.json", "initializers[0].name: value 'x' is defined twice"},
     {"init_not_object.json", "initializers[0]: expected an object, got a string"},
     /* buffers */
-    {"buffer_range_outside.json", "initializers[0].offset: bytes 16..32 are outside buffer 0 ('sixteen.bin', 16 bytes)"},
-    {"buffer_huge_offset.json", "initializers[0].offset: bytes 1000000000000000000..1000000000000000004 are outside buffer 0"},
-    {"buffer_negative_offset.json", "initializers[0].offset: -4 is out of range"},
-    {"buffer_index_missing.json", "initializers[0].buffer: buffer 3 does not exist"},
+    {"buffer_range_outside.json", "initializers[0] 'w'.offset: bytes 16..32 are outside buffer 0 ('sixteen.bin', 16 bytes)"},
+    {"buffer_huge_offset.json", "initializers[0] 'w'.offset: bytes 1000000000000000000..1000000000000000004 are outside buffer 0"},
+    {"buffer_negative_offset.json", "initializers[0] 'w'.offset: -4 is out of range"},
+    {"buffer_index_missing.json", "initializers[0] 'w'.buffer: buffer 3 does not exist"},
     {"buffer_claims_1gb.json", "buffers[0].byte_length: byte_length is 1073741824 but 'sixteen.bin' has 16 bytes"},
     {"buffer_sha_mismatch.json", "buffers[0].sha256: sha256 mismatch: 'sixteen.bin' hashes to be45cb2605bf36bebde684841a28f0fd43c69850a3dce5fedba69928ee3a8991"},
     {"buffer_sha_not_hex.json", "buffers[0].sha256: sha256 must be 64 hexadecimal characters"},
@@ -398,7 +398,7 @@ Test(frontend, number_edges) {
       " \"inputs\": [{\"name\": \"x\", \"dtype\": \"float32\", \"shape\": [1]}],"
       " \"outputs\": [{\"name\": \"x\"}], \"nodes\": [], \"initializers\": ["
       "  {\"name\": \"i\", \"dtype\": \"int64\", \"shape\": [6], \"data\":"
-      "   [9223372036854775807, -9223372036854775808, 1e30, -1e30, 9007199254740992, -7]},"
+      "   [9223372036854775807, -9223372036854775808, 9007199254740993, -9007199254740993, 9007199254740992, -7]},"
       "  {\"name\": \"f\", \"dtype\": \"float32\", \"shape\": [4], \"data\":"
       "   [3.40282347e+38, -1.17549435e-38, 1e-45, -0.0]},"
       "  {\"name\": \"h\", \"dtype\": \"float16\", \"shape\": [5], \"data\":"
@@ -409,8 +409,9 @@ Test(frontend, number_edges) {
   dlc_diag d;
   dlc_graph *g = load_string(text, NULL, &d);
   const int64_t *i = dlc_graph_find_value(g, "i")->type.data;
-  const int64_t want_i[] = {INT64_MAX, INT64_MIN, INT64_MAX, INT64_MIN,
-                            (int64_t)1 << 53, -7};
+  /* Exactly as written: 2^53 + 1 has no double. */
+  const int64_t want_i[] = {INT64_MAX, INT64_MIN, ((int64_t)1 << 53) + 1,
+                            -((int64_t)1 << 53) - 1, (int64_t)1 << 53, -7};
   for (int k = 0; k < 6; k++)
     cr_expect_eq(i[k], want_i[k], "i[%d]: expected %lld, got %lld", k,
                  (long long)want_i[k], (long long)i[k]);

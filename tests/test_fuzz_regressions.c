@@ -29,6 +29,7 @@ static const fuzz_reader READERS[] = {
     {"json", dlc_fuzz_json},
     {"npy", dlc_fuzz_npy},
     {"onnx", dlc_fuzz_onnx},
+    {"pipeline", dlc_fuzz_pipeline}, /* seeds: corpus/json */
 };
 #define N_READERS (sizeof READERS / sizeof READERS[0])
 
@@ -108,6 +109,17 @@ Test(fuzz_regressions, corpus_onnx_loads_or_is_refused_with_a_diagnostic) {
 }
 
 /* One test per reader, so a crash names the reader it is about. */
+/* The front half (read, infer, -O2 passes) on every JSON seed. */
+Test(fuzz_regressions, corpus_json_survives_the_passes) {
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s/corpus/json", FUZZ_DIR);
+  cr_expect_gt(replay_dir(dir, dlc_fuzz_pipeline), 10);
+}
+
+Test(fuzz_regressions, crashers_pipeline_no_longer_crash) {
+  replay("crashers", &READERS[3]);
+}
+
 Test(fuzz_regressions, crashers_json_no_longer_crash) {
   replay("crashers", &READERS[0]);
 }

@@ -10,13 +10,20 @@
  * dims or data type, a graph input's dim, the opset version) or swapped
  * between two nodes (operator types, input names, node order), and the
  * model is encoded again. Swapping, never assigning, keeps every pointer
- * owned once, so protobuf-c frees the message as it decoded it.
+ * owned once, so protobuf-c frees the message as it decoded it. One in
+ * eight structural mutations nests the graph instead, as a subgraph
+ * attribute 1 to 3,000 levels deep (nest_graph), the shape of input that
+ * once overflowed protobuf-c's stack.
  *
  * The target's body and its checks are in targets.h; scripts/fuzz.sh builds
  * and runs this, docs/fuzzing.md explains. */
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/onnx_impl.h" /* dlc_proto_depth */
 #include "onnx.pb-c.h"
 #include "targets.h"
 
@@ -184,14 +191,77 @@ static void mutate_model(Onnx__ModelProto *m) {
   }
 }
 
+/* ---------------------------------------------------- nesting mutations */
+
+/* Prepends field `num` (length-delimited) around the n bytes at buf + at,
+ * which must leave room for the 11 bytes of tag and length before them;
+ * returns the new start. */
+static size_t wrap_field(uint8_t *buf, size_t at, size_t n, unsigned num) {
+  uint8_t head[11];
+  size_t h = 0;
+  head[h++] = (uint8_t)(num << 3 | 2);
+  for (uint64_t v = n;; v >>= 7) {
+    head[h++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+    if (v <= 0x7f)
+      break;
+  }
+  memcpy(buf + at - h, head, h);
+  return at - h;
+}
+
+/* The model's graph becomes the subgraph attribute of a node of a graph,
+ * levels times over (Graph.node = 1, Node.attribute = 5, Attribute.g = 6,
+ * Model.graph = 7): the shape of the input that overflowed protobuf-c's
+ * stack, at depths around the reader's limit and far beyond it. */
+static size_t nest_graph(uint8_t *data, size_t size, size_t max_size,
+                         const Onnx__ModelProto *m) {
+  static const int LEVELS[] = {1, 2, 31, 32, 33, 34, 100, 1000, 3000};
+  int levels = LEVELS[rng(sizeof LEVELS / sizeof *LEVELS)];
+  size_t g = m->graph ? onnx__graph_proto__get_packed_size(m->graph) : 0;
+  size_t room = g + (size_t)levels * 33 + 16;
+  uint8_t *buf = malloc(room);
+  if (!buf) {
+    free(buf);
+    return LLVMFuzzerMutate(data, size, max_size);
+  }
+  size_t at = room - g;
+  if (m->graph)
+    onnx__graph_proto__pack(m->graph, buf + at);
+  for (int i = 0; i < levels; i++) {
+    at = wrap_field(buf, at, room - at, 6);
+    at = wrap_field(buf, at, room - at, 5);
+    at = wrap_field(buf, at, room - at, 1);
+  }
+  at = wrap_field(buf, at, room - at, 7);
+  buf[--at] = 8; /* ir_version 8 */
+  buf[--at] = 1 << 3;
+  size_t len = room - at;
+  if (len > max_size) {
+    free(buf);
+    return LLVMFuzzerMutate(data, size, max_size);
+  }
+  memcpy(data, buf + at, len);
+  free(buf);
+  return len;
+}
+
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
                                unsigned int seed) {
   rng_state = (uint64_t)seed * 0x9E3779B97F4A7C15ull + 1;
   if (rng(2))
     return LLVMFuzzerMutate(data, size, max_size);
-  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, data);
+  /* The mutator unpacks too: the same depth guard as the reader. */
+  Onnx__ModelProto *m =
+      dlc_proto_depth(&onnx__model_proto__descriptor, data, size, 100) <= 100
+          ? onnx__model_proto__unpack(NULL, size, data)
+          : NULL;
   if (!m)
     return LLVMFuzzerMutate(data, size, max_size);
+  if (rng(8) == 0) {
+    size_t len = nest_graph(data, size, max_size, m);
+    onnx__model_proto__free_unpacked(m, NULL);
+    return len;
+  }
   for (uint32_t k = 1 + rng(3); k > 0; k--)
     mutate_model(m);
   size_t len = onnx__model_proto__get_packed_size(m);

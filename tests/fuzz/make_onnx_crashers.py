@@ -61,8 +61,22 @@ def model(nodes, inputs, outputs, opset=13):
     return field_varint(1, 8) + field_bytes(8, opset_import) + field_bytes(7, graph)
 
 
+def nested_subgraphs(levels):
+    """A graph whose only node has a graph attribute whose only node has a
+    graph attribute ... levels deep: three messages (Graph, Node, Attribute)
+    per level and nothing else, about ten bytes a level."""
+    g = b""
+    for _ in range(levels):
+        g = field_bytes(1, field_bytes(5, field_bytes(6, g)))
+    return field_varint(1, 8) + field_bytes(7, g)
+
+
 FLOAT = 1
 CRASHERS = {
+    # 3,000 levels of subgraph attributes (9,000 nested messages, 30 KB):
+    # protobuf_c_message_unpack recursed once per message, without limit,
+    # and overflowed the stack (SEGV). Refused by the depth walk now.
+    "nested_subgraphs.onnx": nested_subgraphs(3000),
     # Conv takes 2 or 3 inputs. Given none, shape inference reads X and W
     # past the end of the node's input array (ASan: dynamic-stack-buffer-
     # overflow in conv_common_inputs); given one, it reads W from an

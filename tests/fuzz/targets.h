@@ -30,6 +30,7 @@
 #include "npy/npy.h"
 #include "frontend/onnx.h"
 #include "ir/ir.h"
+#include "passes/passes.h"
 
 typedef enum dlc_fuzz_outcome {
   DLC_FUZZ_REJECTED, /* refused with a diagnostic: fine */
@@ -207,6 +208,36 @@ static inline dlc_fuzz_outcome dlc_fuzz_onnx(const uint8_t *data, size_t size,
   dlc_graph *g = NULL;
   dlc_status st = dlc_onnx_read_bytes(data, size, dlc_fuzz_base_dir(), &g, &d);
   dlc_fuzz_outcome out = dlc_fuzz_check_graph(st, g, &d, why);
+  dlc_diag_free(&d);
+  return out;
+}
+
+/* The front half of the compiler on a JSON model: read, verify, infer
+ * (the reader does both), then every -O2 pass with the verifier after each;
+ * no codegen. The passes either keep the graph valid or refuse with a
+ * diagnostic: a verifier failure after a pass, or a refusal without a
+ * message, breaks the contract. */
+static inline dlc_fuzz_outcome dlc_fuzz_pipeline(const uint8_t *data,
+                                                 size_t size, char *why) {
+  dlc_diag d;
+  dlc_diag_init(&d, "fuzz.json");
+  dlc_graph *g = NULL;
+  dlc_status st = dlc_json_read_string((const char *)data, size,
+                                       dlc_fuzz_base_dir(), &g, &d);
+  dlc_fuzz_outcome out = st == DLC_OK ? DLC_FUZZ_LOADED : DLC_FUZZ_REJECTED;
+  if (st == DLC_OK) {
+    dlc_pass_options o = {.opt_level = 2, .verify_each = true};
+    st = dlc_passes_run(g, &o, &d);
+    if (st != DLC_OK && dlc_diag_count(&d) == 0)
+      out = dlc_fuzz_broken(why, "the passes failed (%d) without a message",
+                            st);
+    else if (st != DLC_OK && dlc_diag_contains(&d, "after pass"))
+      out = dlc_fuzz_broken(why, "a pass broke the graph: %s",
+                            dlc_fuzz_first(&d));
+    else if (st == DLC_OK)
+      dlc_graph_print(g, dlc_fuzz_sink());
+  }
+  dlc_graph_destroy(g);
   dlc_diag_free(&d);
   return out;
 }

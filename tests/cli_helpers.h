@@ -1,6 +1,11 @@
-/* cli_run.c — running the built `dlc` executable from tests: a private temp
- * directory per suite, and spawning DLC_EXE with stdout and stderr captured
- * (shared by the tests of the command line). */
+/* cli_helpers.h — running the built `dlc` (DLC_EXE) from a Criterion test:
+ * a temp dir per suite (TestSuite(x, .init = tmp_setup, .fini =
+ * tmp_teardown)), paths in it, and dlc spawned with stdout and stderr
+ * captured. Header-only (static inline) so that only the tests that run the
+ * command include it; shared by test_cli.c and test_hostile.c. */
+#ifndef DLC_TEST_CLI_HELPERS_H
+#define DLC_TEST_CLI_HELPERS_H
+
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,23 +16,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli_run.h"
 #include "helpers.h"
 
 extern char **environ;
 
 /* ------------------------------------------------------------ temp dir */
 
-char tmp_dir[64];
+static char tmp_dir[64];
 
-void tmp_setup(void) {
+static inline void tmp_setup(void) {
   snprintf(tmp_dir, sizeof tmp_dir, "/tmp/dlc-test-cli-XXXXXX");
   cr_assert_not_null(mkdtemp(tmp_dir), "mkdtemp failed");
 }
 
 /* Removes the temp dir and what the tests left in it (one level of
  * subdirectories, as --output-dir makes). */
-static void remove_tree(const char *dir, int depth) {
+static inline void remove_tree(const char *dir, int depth) {
   DIR *d = opendir(dir);
   if (!d)
     return;
@@ -36,7 +40,9 @@ static void remove_tree(const char *dir, int depth) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
       continue;
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >=
+        sizeof path)
+      continue;
     if (remove(path) != 0 && depth > 0)
       remove_tree(path, depth - 1);
   }
@@ -44,10 +50,10 @@ static void remove_tree(const char *dir, int depth) {
   rmdir(dir);
 }
 
-void tmp_teardown(void) { remove_tree(tmp_dir, 1); }
+static inline void tmp_teardown(void) { remove_tree(tmp_dir, 1); }
 
 /* A path in the temp dir (ring of static buffers). */
-const char *tmp(const char *name) {
+static inline const char *tmp(const char *name) {
   static char paths[16][256];
   static int next;
   char *p = paths[next++ % 16];
@@ -57,7 +63,12 @@ const char *tmp(const char *name) {
 
 /* ------------------------------------------------------- running dlc */
 
-void cli_free(cli_result *r) {
+typedef struct cli_result {
+  int status; /* exit code, or 128 + signal if it crashed */
+  char *out, *err;
+} cli_result;
+
+static inline void cli_free(cli_result *r) {
   free(r->out);
   free(r->err);
 }
@@ -65,7 +76,7 @@ void cli_free(cli_result *r) {
 /* The environment for dlc: ours, with sanitizer reports given their own
  * exit status (99) so that a leak on an error path, which would otherwise
  * exit 1, cannot pass for the expected "bad input" status. */
-static char **child_env(void) {
+static inline char **child_env(void) {
   static char *env[512];
   static char asan[1024];
   const char *old = getenv("ASAN_OPTIONS");
@@ -81,7 +92,7 @@ static char **child_env(void) {
 }
 
 /* Runs DLC_EXE with args (NULL-terminated, program name excluded). */
-cli_result dlc(const char *const *args) {
+static inline cli_result dlc(const char *const *args) {
   const char *argv[64] = {DLC_EXE};
   int n = 1;
   while (args[n - 1] && n < 63) {
@@ -113,9 +124,43 @@ cli_result dlc(const char *const *args) {
   return r;
 }
 
-void expect_status(const cli_result *r, int want, const char *what) {
+#define DLC(...) dlc((const char *const[]){__VA_ARGS__, NULL})
+
+static inline void expect_status(const cli_result *r, int want,
+                                 const char *what) {
   cr_expect_eq(r->status, want,
                "%s: exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", what,
                r->status, want, r->out, r->err);
 }
 
+/* Every non-empty line of text starts with "FILE:" (FILE: WHERE: WHAT, or
+ * FILE:LINE:COL: for malformed JSON); returns the number of lines. */
+static inline int expect_lines_name_file(const char *text, const char *file,
+                                         const char *what) {
+  size_t flen = strlen(file);
+  int lines = 0;
+  for (const char *p = text; *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    if (len > 0) {
+      lines++;
+      cr_expect(len > flen && !strncmp(p, file, flen) && p[flen] == ':',
+                "%s: line does not start with '%s:': %.*s", what, file,
+                (int)len, p);
+    }
+    p += len + (nl ? 1 : 0);
+  }
+  return lines;
+}
+
+/* Writes text to a file in the temp dir; returns its path. */
+static inline const char *write_text(const char *name, const char *text) {
+  const char *p = tmp(name);
+  FILE *f = fopen(p, "w");
+  cr_assert_not_null(f);
+  fputs(text, f);
+  fclose(f);
+  return p;
+}
+
+#endif
