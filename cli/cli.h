@@ -26,6 +26,53 @@ int dlc_cmd_stats(int argc, char **argv);
 int dlc_cmd_show(int argc, char **argv);
 int dlc_cmd_passes(int argc, char **argv);
 int dlc_cmd_import(int argc, char **argv);
+int dlc_cmd_ops(int argc, char **argv);
+
+/* ------------------------------ --input-shape / --dim (cli_shapes.c) */
+
+typedef struct dlc_cli_input_shape {
+  char name[128];
+  int rank;
+  int64_t dims[DLC_MAX_RANK];
+} dlc_cli_input_shape;
+
+typedef struct dlc_cli_dim {
+  char symbol[128];
+  int64_t value;
+} dlc_cli_dim;
+
+/* The shape options of one command line; zero-initialise, free with
+ * dlc_cli_shapes_free. */
+typedef struct dlc_cli_shapes {
+  DLC_VEC(dlc_cli_input_shape) inputs; /* --input-shape NAME=D0,D1,... */
+  DLC_VEC(dlc_cli_dim) dims;           /* --dim SYMBOL=VALUE */
+} dlc_cli_shapes;
+
+void dlc_cli_shapes_free(dlc_cli_shapes *s);
+/* Consumes argv[*i] (and its value) when it is --input-shape or --dim:
+ * 1 consumed, 0 not ours, -1 usage error (already printed). */
+int dlc_cli_shapes_arg(int argc, char **argv, int *i, dlc_cli_shapes *s);
+/* Binds s into the loaded graph g (bound dims become fixed) and re-infers
+ * the shapes. With require_bound, a symbolic dim other than an input's
+ * leading (batch) dim that s leaves unbound is an error naming the symbol
+ * and the options to use. Problems go to d. */
+dlc_status dlc_cli_shapes_apply(dlc_graph *g, const dlc_cli_shapes *s,
+                                bool require_bound, dlc_diag *d);
+/* dlc_cli_load_model, then dlc_cli_shapes_apply; prints problems and
+ * returns NULL on failure. Free: dlc_graph_destroy. */
+dlc_graph *dlc_cli_load_shaped(const char *path, const dlc_cli_shapes *s,
+                               bool require_bound);
+/* Appends --dim bindings for g's non-leading symbolic dims taken from the
+ * sizes of the run-time inputs (graph input order), once per symbol. */
+void dlc_cli_shapes_from_inputs(const dlc_graph *g, const dlc_tensor *inputs,
+                                dlc_cli_shapes *s);
+/* The help text of the two options, for the commands' --help. */
+#define DLC_CLI_SHAPES_HELP                                                    \
+  "  --input-shape NAME=D0,D1,...  the shape of input NAME (binds its\n"       \
+  "                     symbolic dims; fixed dims must agree)\n"               \
+  "  --dim SYMBOL=VALUE bind a symbolic dimension by name (every input\n"     \
+  "                     that uses it); a symbolic dim other than the\n"       \
+  "                     leading (batch) one must be bound\n"
 
 /* ------------------------------------- optimisation options (cli_passes.c) */
 
@@ -43,11 +90,12 @@ void dlc_cli_passes_free(dlc_cli_passes *p);
 /* Consumes argv[*i] (and its value) when it is one of the options above:
  * 1 consumed, 0 not ours, -1 usage error (already printed). */
 int dlc_cli_passes_arg(int argc, char **argv, int *i, dlc_cli_passes *p);
-/* dlc_cli_parse_model_args plus the optimisation options. */
+/* dlc_cli_parse_model_args plus the optimisation options and, when shapes
+ * is not NULL, --input-shape and --dim. */
 bool dlc_cli_parse_optimising_args(int argc, char **argv, const char *help,
                                    const char *flag, bool *flag_set,
                                    const char **model, dlc_cli_passes *p,
-                                   int *exit_code);
+                                   dlc_cli_shapes *shapes, int *exit_code);
 /* Driver options from the optimisation options (-O, passes, --schedule). */
 void dlc_cli_driver_options(const dlc_cli_passes *p, dlc_driver_options *o);
 /* Runs the passes (problems printed as FILE: WHERE: WHAT lines: false),
@@ -185,5 +233,17 @@ typedef struct dlc_graph_stats {
  * Free: dlc_stats_free. */
 void dlc_stats_compute(const dlc_graph *g, dlc_graph_stats *out);
 void dlc_stats_free(dlc_graph_stats *s);
+
+/* One operator type's share of the graph (`dlc stats`' summary). */
+typedef struct dlc_op_summary {
+  dlc_op op;
+  int count;      /* live nodes of this op */
+  int64_t params; /* sum of the nodes' params */
+  int64_t macs;
+} dlc_op_summary;
+
+/* The statistics grouped by operator type, most MACs first (then most
+ * nodes). Returns the number of rows in *out (malloc'd; free()). */
+int dlc_stats_by_op(const dlc_graph_stats *s, dlc_op_summary **out);
 
 #endif /* DLC_CLI_H */

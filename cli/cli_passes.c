@@ -143,7 +143,7 @@ int dlc_cmd_passes(int argc, char **argv) {
 bool dlc_cli_parse_optimising_args(int argc, char **argv, const char *help,
                                    const char *flag, bool *flag_set,
                                    const char **model, dlc_cli_passes *p,
-                                   int *exit_code) {
+                                   dlc_cli_shapes *shapes, int *exit_code) {
   *model = NULL;
   if (flag_set)
     *flag_set = false;
@@ -159,6 +159,8 @@ bool dlc_cli_parse_optimising_args(int argc, char **argv, const char *help,
       continue;
     }
     int r = dlc_cli_passes_arg(argc, argv, &i, p);
+    if (r == 0 && shapes)
+      r = dlc_cli_shapes_arg(argc, argv, &i, shapes);
     if (r < 0) {
       *exit_code = DLC_EXIT_USAGE;
       return false;

@@ -29,6 +29,7 @@ static const char BENCH_HELP[] =
     "usage: dlc bench MODEL [--engine E ...] [--compare-opt] [--batch N]\n"
     "                 [--threads N] [--repeat N] [--warmup N] [--cpu NAME]\n"
     "                 [-O0..-O3] [--disable-pass NAME] [--json]\n"
+    "                 [--input-shape NAME=D0,D1,...] [--dim SYMBOL=VALUE]\n"
     "\n"
     "Times MODEL on random inputs (fixed seed) with each engine and compares\n"
     "it with the reference interpreter.\n"
@@ -41,6 +42,7 @@ static const char BENCH_HELP[] =
     "                compiled@O0,compiled@O2, and interp when no --engine\n"
     "                is given)\n"
     "  --batch N     size of a symbolic batch dimension (default 1)\n"
+    DLC_CLI_SHAPES_HELP
     "  --threads N   threads for the blas engine (OpenBLAS); compiled and\n"
     "                interp kernels do not use threads yet (default 1)\n"
     "  --repeat N    timed runs per engine (default 20)\n"
@@ -66,6 +68,7 @@ typedef struct bench_opts {
   int64_t batch, threads, repeat, warmup;
   bool json;
   dlc_cli_passes passes; /* -O (the plain compiled engine's level), ... */
+  dlc_cli_shapes shapes; /* --input-shape, --dim */
 } bench_opts;
 
 typedef struct bench_result {
@@ -136,6 +139,8 @@ static int parse_option(int argc, char **argv, int *i, bench_opts *o) {
   if (m != 0)
     return m;
   m = dlc_cli_passes_arg(argc, argv, i, &o->passes);
+  if (m == 0)
+    m = dlc_cli_shapes_arg(argc, argv, i, &o->shapes);
   if (m != 0)
     return m < 0 ? DLC_EXIT_USAGE : -1;
   if (!strcmp(arg, "--json"))
@@ -292,7 +297,7 @@ static dlc_compiled *compile_engine(const bench_opts *o, bench_result *r,
     return NULL;
   }
   double t0 = now_ms();
-  dlc_graph *g = *gp = dlc_cli_load_model(o->model);
+  dlc_graph *g = *gp = dlc_cli_load_shaped(o->model, &o->shapes, true);
   if (!g)
     return NULL;
   dlc_schedule *s = NULL;
@@ -471,7 +476,7 @@ static bool run_engines(dlc_graph *g, const bench_opts *o,
 }
 
 static int bench_model(bench_opts *o) {
-  dlc_graph *g = dlc_cli_load_model(o->model);
+  dlc_graph *g = dlc_cli_load_shaped(o->model, &o->shapes, true);
   if (!g)
     return DLC_EXIT_BAD_INPUT;
   dlc_diag d;
@@ -508,5 +513,6 @@ int dlc_cmd_bench(int argc, char **argv) {
   if (rc < 0)
     rc = bench_model(&o);
   dlc_cli_passes_free(&o.passes);
+  dlc_cli_shapes_free(&o.shapes);
   return rc;
 }

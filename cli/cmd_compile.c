@@ -1,7 +1,7 @@
 /* cmd_compile.c — the main command, `dlc MODEL -o model.o [options]`: load
  * the model, run the optimisation passes (-O1 and up; the same -O is LLVM's
  * level), compile it with the LLVM backend and write the object (or
- * assembly, IR, bitcode, shared object) plus model.h. Also the engine behind
+ * assembly, IR, bitcode, shared object) plus its header. Also the engine behind
  * `dlc run --engine compiled` (dlc_run_compiled), which compiles to a
  * temporary shared object and runs it in-process, and the preparation every
  * compiled engine shares (dlc_cli_prepare_compiled). */
@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "codegen/codegen.h"
+#include "frontend/frontend.h"
 
 static const char help[] =
     "usage: dlc MODEL -o OUTPUT [options]\n"
@@ -38,9 +39,11 @@ static const char help[] =
     "  --name PREFIX      prefix of every exported symbol (default: the\n"
     "                     model's name)\n"
     "  --shared           link a shared object (cc -shared) instead\n"
-    "  --header PATH      where to write the header (default: model.h\n"
-    "                     beside OUTPUT)\n"
+    "  --header PATH      where to write the header (default: OUTPUT with\n"
+    "                     its extension replaced by .h: -o sq.o writes sq.h)\n"
     "  --no-header        do not write a header\n"
+    "  --depfile PATH     also write a Makefile-style dependency file: OUTPUT\n"
+    "                     depends on the model and its weight files\n"
     "  -v, --verbose      print each stage's time (load, every pass,\n"
     "                     schedule, memory plan, LLVM build/optimise/emit)\n"
     "                     and the output's size on stderr\n"
@@ -49,6 +52,7 @@ static const char help[] =
     "  --batch N          fix a symbolic batch dim to N (default: it stays\n"
     "                     symbolic: PREFIX_run_batch takes any n >= 1, when\n"
     "                     no operator mixes batch items)\n"
+    DLC_CLI_SHAPES_HELP
     "The object needs libdlcrt.a (and -lm) at link time; see docs/abi.md.\n";
 
 /* libdlcrt.a for the host: $DLC_RUNTIME_LIB, else beside the dlc executable
@@ -85,10 +89,11 @@ int64_t dlc_cli_positive(const char *option, const char *v) {
 }
 
 typedef struct compile_args {
-  const char *model, *header, *batch;
+  const char *model, *header, *batch, *depfile;
   bool no_header;
   dlc_codegen_options o;
   dlc_cli_passes passes; /* its opt_level is also o.opt_level */
+  dlc_cli_shapes shapes; /* --input-shape, --dim */
   bool verbose;          /* -v: each stage's time and the output's size */
 } compile_args;
 
@@ -113,7 +118,7 @@ static int parse_flag(const char *arg, compile_args *a) {
 static int parse_valued(int argc, char **argv, int *i, compile_args *a) {
   static const char *const names[] = {"-o",    "--emit",     "--target",
                                       "--cpu", "--features", "--name",
-                                      "--header", "--batch"};
+                                      "--header", "--batch", "--depfile"};
   enum { N_NAMES = sizeof names / sizeof names[0] };
   for (int k = 0; k < N_NAMES; k++) {
     const char *v;
@@ -123,7 +128,8 @@ static int parse_valued(int argc, char **argv, int *i, compile_args *a) {
     const char **dst[N_NAMES] = {&a->o.output_path, NULL,
                                  &a->o.triple,      &a->o.cpu,
                                  &a->o.features,    &a->o.prefix,
-                                 &a->header,        &a->batch};
+                                 &a->header,        &a->batch,
+                                 &a->depfile};
     if (k == 1 && !dlc_emit_kind_from_name(v, &a->o.emit)) {
       dlc_cli_usage_error("unknown --emit kind '%s' (obj, asm, llvm, bc)", v);
       return -1;
@@ -152,6 +158,8 @@ static int parse(int argc, char **argv, compile_args *a) {
     }
     int m = dlc_cli_passes_arg(argc, argv, &i, &a->passes);
     if (m == 0)
+      m = dlc_cli_shapes_arg(argc, argv, &i, &a->shapes);
+    if (m == 0)
       m = parse_flag(argv[i], a);
     if (m == 0)
       m = parse_valued(argc, argv, &i, a);
@@ -172,19 +180,56 @@ static int parse(int argc, char **argv, compile_args *a) {
   return -1;
 }
 
-/* model.h beside the output unless --header or --no-header say otherwise. */
+/* OUTPUT's name with its extension replaced by .h (`-o sq.o` writes sq.h
+ * beside it), so that two models compiled into one directory keep separate
+ * headers; --header or --no-header say otherwise. Free: free(). */
 static char *header_path(const compile_args *a) {
   if (a->no_header || a->o.emit == DLC_EMIT_LLVM || a->o.emit == DLC_EMIT_BC)
     return NULL;
   if (a->header)
     return strdup(a->header);
-  char *copy = strdup(a->o.output_path);
-  const char *dir = dirname(copy);
-  size_t n = strlen(dir) + 16;
-  char *p = malloc(n);
-  snprintf(p, n, "%s/model.h", dir);
-  free(copy);
+  const char *out = a->o.output_path;
+  const char *base = strrchr(out, '/');
+  base = base ? base + 1 : out;
+  const char *dot = strrchr(base, '.');
+  size_t stem = dot && dot != base ? (size_t)(dot - out) : strlen(out);
+  char *p = malloc(stem + 3);
+  memcpy(p, out, stem);
+  memcpy(p + stem, ".h", 3);
   return p;
+}
+
+/* A path in a depfile: spaces and '#' backslashed, '$' doubled. */
+static void put_dep_path(FILE *f, const char *s) {
+  for (; *s; s++) {
+    if (*s == ' ' || *s == '#')
+      fputc('\\', f);
+    if (*s == '$')
+      fputc('$', f);
+    fputc(*s, f);
+  }
+}
+
+/* "OUTPUT: MODEL WEIGHTS..." for make and ninja, so that a build re-runs dlc
+ * when a weight file changes, not just the model. */
+static bool write_depfile(const char *path, const char *output,
+                          const dlc_graph *g, dlc_diag *d) {
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    dlc_diag_error(d, "", "cannot write '%s'", path);
+    return false;
+  }
+  put_dep_path(f, output);
+  fputc(':', f);
+  for (size_t i = 0; i < g->sources.n; i++) {
+    fputc(' ', f);
+    put_dep_path(f, g->sources.items[i]);
+  }
+  fputc('\n', f);
+  bool ok = fclose(f) == 0;
+  if (!ok)
+    dlc_diag_error(d, "", "cannot write '%s'", path);
+  return ok;
 }
 
 /* Host-arch shared objects get the host runtime; cross ones link with the
@@ -206,9 +251,13 @@ static bool outputs_safe(const compile_args *a, const char *hdr) {
   dlc_diag d;
   dlc_diag_init(&d, a->model);
   dlc_cli_file in = {a->model, "model", false};
-  dlc_cli_file out[2] = {{a->o.output_path, "-o", false},
-                         {hdr, "--header", true}};
-  bool ok = dlc_cli_outputs_safe(&in, 1, out, hdr ? 2 : 1, &d);
+  dlc_cli_file out[3] = {{a->o.output_path, "-o", false}};
+  int n = 1;
+  if (hdr)
+    out[n++] = (dlc_cli_file){hdr, "--header", true};
+  if (a->depfile)
+    out[n++] = (dlc_cli_file){a->depfile, "--depfile", false};
+  bool ok = dlc_cli_outputs_safe(&in, 1, out, n, &d);
   dlc_diag_print(&d, stderr);
   dlc_diag_free(&d);
   return ok;
@@ -232,7 +281,9 @@ static void report_output(const compile_args *a) {
 static int compile_model(compile_args *a) {
   double t0 = now_ms();
   char *hdr = header_path(a);
-  dlc_graph *g = outputs_safe(a, hdr) ? dlc_cli_load_model(a->model) : NULL;
+  dlc_graph *g = outputs_safe(a, hdr)
+                     ? dlc_cli_load_shaped(a->model, &a->shapes, true)
+                     : NULL;
   if (!g) {
     free(hdr);
     return DLC_EXIT_BAD_INPUT;
@@ -248,7 +299,15 @@ static int compile_model(compile_args *a) {
   o.times_to = a->verbose ? stderr : NULL;
   dlc_diag d;
   dlc_diag_init(&d, a->model);
+  /* The object records which file it was built from (docs/abi.md). */
+  char sha[65] = "";
+  if (!dlc_sha256_file(a->model, sha))
+    sha[0] = '\0';
+  o.codegen.model_sha256 = sha;
   dlc_status st = dlc_driver_compile(g, &o, NULL, &d);
+  if (st == DLC_OK && a->depfile &&
+      !write_depfile(a->depfile, a->o.output_path, g, &d))
+    st = DLC_ERR_IO;
   dlc_diag_print(&d, stderr);
   if (st == DLC_OK && a->verbose)
     report_output(a);
@@ -268,6 +327,7 @@ int dlc_cmd_compile(int argc, char **argv) {
     rc = compile_model(&a);
   }
   dlc_cli_passes_free(&a.passes);
+  dlc_cli_shapes_free(&a.shapes);
   return rc;
 }
 
@@ -298,8 +358,15 @@ dlc_status dlc_run_compiled_with(const char *model_path, const dlc_graph *g,
    * for --check, so the compiled engine works on a copy. */
   (void)model_path;
   dlc_graph *copy = dlc_graph_clone(g);
+  /* Symbols other than the batch take the sizes of the inputs given (the
+   * compiled code is specialised to them), never 1. */
+  dlc_cli_shapes sizes = {0};
+  dlc_cli_shapes_from_inputs(copy, inputs, &sizes);
+  dlc_status st = dlc_cli_shapes_apply(copy, &sizes, true, d);
+  dlc_cli_shapes_free(&sizes);
   dlc_compiled *m = NULL;
-  dlc_status st = dlc_driver_load(copy, &o, &m, d);
+  if (st == DLC_OK)
+    st = dlc_driver_load(copy, &o, &m, d);
   if (st == DLC_OK)
     st = dlc_compiled_run(m, inputs, n_inputs, outputs, d);
   dlc_compiled_destroy(m);

@@ -11,7 +11,7 @@
 static const char IMPORT_HELP[] =
     "usage: dlc import MODEL.onnx -o MODEL.json\n"
     "\n"
-    "Reads an ONNX model (opsets 11 to 17; docs/onnx.md) and writes it as a\n"
+    "Reads an ONNX model (opsets 11 to 21; docs/onnx.md) and writes it as a\n"
     "dlc-graph JSON file, with the weights in a .bin file of the same stem\n"
     "beside it. Every command that takes a MODEL also reads .onnx directly.\n";
 

@@ -23,6 +23,7 @@ static const char RUN_HELP[] =
     "               [--engine interp|blas|compiled] [--check]\n"
     "               [--tolerance T] [-O0..-O3] [--disable-pass NAME]\n"
     "               [--dump-ir after=NAME|all] [--verify-each]\n"
+    "               [--input-shape NAME=D0,D1,...] [--dim SYMBOL=VALUE]\n"
     "\n"
     "Runs MODEL on the given inputs and writes its outputs as .npy files.\n"
     "\n"
@@ -48,6 +49,8 @@ static const char RUN_HELP[] =
     "                     passes; default -O2); also LLVM's level\n"
     "  --disable-pass NAME, --dump-ir after=NAME|all, --verify-each\n"
     "                     compiled engine only: as for dlc MODEL -o\n"
+    "  --input-shape, --dim  declare the sizes of symbolic dims; the input\n"
+    "                     arrays must then have them\n"
     "\n"
     "Exit status: 0 success, 1 bad model or inputs, 2 bad usage.\n";
 
@@ -60,6 +63,7 @@ typedef struct run_opts {
   bool check;
   const char *tolerance; /* NULL: relative default */
   dlc_cli_passes passes; /* the compiled engine's optimisation */
+  dlc_cli_shapes shapes; /* --input-shape, --dim: the inputs must agree */
 } run_opts;
 
 /* ------------------------------------------------------------- arguments */
@@ -68,6 +72,8 @@ typedef struct run_opts {
 static int run_parse_option(int argc, char **argv, int *i, run_opts *o) {
   const char *v;
   int m = dlc_cli_passes_arg(argc, argv, i, &o->passes);
+  if (m == 0)
+    m = dlc_cli_shapes_arg(argc, argv, i, &o->shapes);
   if (m != 0)
     return m < 0 ? DLC_EXIT_USAGE : -1;
   if ((m = dlc_cli_option(argc, argv, i, "--input", &v)) == 1)
@@ -348,7 +354,8 @@ static bool run_outputs_safe(const run_opts *o) {
 
 /* Loads, checks, runs and writes; returns the exit status. */
 static int run_model(const run_opts *o) {
-  dlc_graph *g = dlc_cli_load_model(o->model);
+  /* Unbound symbols are fine here: the input arrays give their sizes. */
+  dlc_graph *g = dlc_cli_load_shaped(o->model, &o->shapes, false);
   if (!g)
     return DLC_EXIT_BAD_INPUT;
   if (!run_check_counts(g, o) || !run_outputs_safe(o)) {
@@ -391,5 +398,6 @@ int dlc_cmd_run(int argc, char **argv) {
   dlc_vec_free(&o.inputs);
   dlc_vec_free(&o.outputs);
   dlc_cli_passes_free(&o.passes);
+  dlc_cli_shapes_free(&o.shapes);
   return rc;
 }

@@ -11,6 +11,7 @@
 
 static const char STATS_HELP[] =
     "usage: dlc stats MODEL [--json] [-O0..-O3] [--disable-pass NAME]\n"
+    "                 [--input-shape NAME=D0,D1,...] [--dim SYMBOL=VALUE]\n"
     "\n"
     "Per node: name, op, output shape(s), parameters (elements of its\n"
     "initializer inputs), MACs (a Conv's = output elements x Cin/group x\n"
@@ -27,7 +28,13 @@ static const char STATS_HELP[] =
     "           it) and \"arena_bytes\", \"arena_lower_bound_bytes\",\n"
     "           \"naive_bytes\", \"weights_bytes\"\n"
     "  -O0..-O3 statistics of the graph after that optimisation level\n"
-    "           (default -O0: the model as written)\n";
+    "           (default -O2: the graph dlc MODEL -o compiles, fused nodes\n"
+    "           and all; -O0: the model as written)\n"
+    "\n"
+    "After the totals, a summary by operator type: nodes, parameters, MACs\n"
+    "and share of all MACs (JSON: \"by_op\": [{\"op\", \"count\", \"params\",\n"
+    "\"macs\", \"macs_share\"}], most MACs first).\n"
+    DLC_CLI_SHAPES_HELP;
 
 /* ------------------------------------------------------------ formatting */
 
@@ -168,6 +175,27 @@ static void print_memory_summary(const dlc_graph *g, const dlc_schedule *s) {
            fmt_bytes(ps.weights_bytes, w, sizeof w));
 }
 
+/* Share of the total in percent (0 when the total is 0). */
+static double share(int64_t part, int64_t total) {
+  return total > 0 ? 100.0 * (double)part / (double)total : 0.0;
+}
+
+/* The by-operator-type summary, as torchinfo and fvcore give it. */
+static void print_by_op(const dlc_graph_stats *st) {
+  dlc_op_summary *rows;
+  int n = dlc_stats_by_op(st, &rows);
+  printf("\nby operator type:\n%-24s %6s %14s %18s %7s\n", "op", "nodes",
+         "params", "MACs", "share");
+  for (int i = 0; i < n; i++) {
+    char p[48], m[48];
+    printf("%-24s %6d %14s %18s %6.1f%%\n", dlc_op_name(rows[i].op),
+           rows[i].count, fmt_int(rows[i].params, p, sizeof p),
+           fmt_int(rows[i].macs, m, sizeof m),
+           share(rows[i].macs, st->total_macs));
+  }
+  free(rows);
+}
+
 static void stats_print_table(const char *model, const dlc_graph *g,
                               const dlc_schedule *s,
                               const dlc_graph_stats *st) {
@@ -201,6 +229,7 @@ static void stats_print_table(const char *model, const dlc_graph *g,
          fmt_int(st->total_activation_bytes, bytes, sizeof bytes),
          fmt_bytes(st->total_activation_bytes, bytes_u, sizeof bytes_u));
   print_memory_summary(g, s);
+  print_by_op(st);
 }
 
 /* ----------------------------------------------------------------- JSON */
@@ -264,6 +293,24 @@ static cJSON *json_node(const dlc_node_stats *s, const dlc_schedule *sc) {
   return o;
 }
 
+static cJSON *json_by_op(const dlc_graph_stats *st) {
+  dlc_op_summary *rows;
+  int n = dlc_stats_by_op(st, &rows);
+  cJSON *arr = cJSON_CreateArray();
+  for (int i = 0; i < n; i++) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "op", dlc_op_name(rows[i].op));
+    cJSON_AddNumberToObject(o, "count", rows[i].count);
+    cJSON_AddNumberToObject(o, "params", (double)rows[i].params);
+    cJSON_AddNumberToObject(o, "macs", (double)rows[i].macs);
+    cJSON_AddNumberToObject(o, "macs_share",
+                            share(rows[i].macs, st->total_macs) / 100.0);
+    cJSON_AddItemToArray(arr, o);
+  }
+  free(rows);
+  return arr;
+}
+
 static void stats_print_json(const char *model, const dlc_graph *g,
                              const dlc_schedule *sc,
                              const dlc_graph_stats *st, int opt_level) {
@@ -277,6 +324,7 @@ static void stats_print_json(const char *model, const dlc_graph *g,
   cJSON_AddNumberToObject(root, "total_activation_bytes",
                           (double)st->total_activation_bytes);
   cJSON_AddNumberToObject(root, "opt_level", opt_level);
+  cJSON_AddItemToObject(root, "by_op", json_by_op(st));
   dlc_plan_stats ps;
   dlc_plan_stats_compute(g, sc, &ps);
   cJSON_AddNumberToObject(root, "arena_bytes", (double)ps.arena_bytes);
@@ -296,10 +344,12 @@ int dlc_cmd_stats(int argc, char **argv) {
   bool json;
   int rc = DLC_EXIT_OK;
   dlc_cli_passes passes;
-  dlc_cli_passes_init(&passes, 0);
+  dlc_cli_passes_init(&passes, 2);
+  dlc_cli_shapes shapes = {0};
   bool parsed = dlc_cli_parse_optimising_args(
-      argc, argv, STATS_HELP, "--json", &json, &model, &passes, &rc);
-  dlc_graph *g = parsed ? dlc_cli_load_model(model) : NULL;
+      argc, argv, STATS_HELP, "--json", &json, &model, &passes, &shapes, &rc);
+  dlc_graph *g = parsed ? dlc_cli_load_shaped(model, &shapes, true) : NULL;
+  dlc_cli_shapes_free(&shapes);
   dlc_schedule *sc = NULL;
   char why[512];
   if (g && !dlc_cli_schedule(g, model, &passes, &sc, why, sizeof why)) {

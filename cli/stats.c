@@ -238,3 +238,31 @@ void dlc_stats_free(dlc_graph_stats *s) {
   free(s->nodes);
   memset(s, 0, sizeof *s);
 }
+
+static int by_macs_then_count(const void *a, const void *b) {
+  const dlc_op_summary *x = a, *y = b;
+  if (x->macs != y->macs)
+    return x->macs < y->macs ? 1 : -1;
+  if (x->count != y->count)
+    return y->count - x->count;
+  return strcmp(dlc_op_name(x->op), dlc_op_name(y->op));
+}
+
+int dlc_stats_by_op(const dlc_graph_stats *s, dlc_op_summary **out) {
+  dlc_op_summary *rows = calloc((size_t)dlc_op_count(), sizeof *rows);
+  DLC_ASSERT(rows != NULL);
+  for (int i = 0; i < s->n_nodes; i++) {
+    dlc_op_summary *r = &rows[s->nodes[i].node->op];
+    r->op = s->nodes[i].node->op;
+    r->count++;
+    r->params += s->nodes[i].params;
+    r->macs += s->nodes[i].macs;
+  }
+  int n = 0;
+  for (int op = 0; op < dlc_op_count(); op++)
+    if (rows[op].count)
+      rows[n++] = rows[op];
+  qsort(rows, (size_t)n, sizeof *rows, by_macs_then_count);
+  *out = rows;
+  return n;
+}

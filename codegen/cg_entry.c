@@ -317,6 +317,8 @@ static void build_descriptor(cg_ctx *c, LLVMValueRef run, LLVMValueRef batch,
       cstring(c, c->t->cpu),
       cstring(c, c->t->desc->features),
       LLVMConstInt(c->i64, c->t->cpu_mask, 0),
+      cstring(c, dlc_version()),
+      cstring(c, c->opt->model_sha256 ? c->opt->model_sha256 : ""),
   };
   LLVMValueRef init =
       LLVMConstStructInContext(c->llc, f, sizeof f / sizeof f[0], 0);

@@ -64,6 +64,8 @@ typedef struct dlc_codegen_options {
                               where an input has a symbolic batch dim (the
                               caller bound it, e.g. `--batch N`); default:
                               a symbolic batch becomes PREFIX_run_batch's n */
+  const char *model_sha256; /* hex digest of the model file, recorded in the
+                               header and descriptor; NULL: "" */
   dlc_codegen_info *info;  /* NULL, or filled on success */
 } dlc_codegen_options;
 

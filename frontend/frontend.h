@@ -12,9 +12,10 @@
 #include "ir/ir.h"
 
 /* Loads a model by file extension (.json or .onnx; others are reported as
- * "unsupported model format"). On success *out is a sorted graph
- * with inferred shapes (symbolic dims bound to 1 for inference; the input
- * values keep their sym[] names). On failure *out is NULL and every problem
+ * "unsupported model format"). On success *out is a sorted graph with
+ * inferred shapes (symbolic dims bound to 1 for inference; the input values
+ * keep their sym[] names) whose sources list path and every weight file
+ * read. On failure *out is NULL and every problem
  * found is in d (d->file is set by the caller or by this function to path;
  * it is borrowed, so path must outlive d's use). Free: dlc_graph_destroy. */
 dlc_status dlc_frontend_load(const char *path, dlc_graph **out, dlc_diag *d);
@@ -68,5 +69,7 @@ void dlc_sha256_update(dlc_sha256 *s, const void *data, size_t len);
 void dlc_sha256_final(dlc_sha256 *s, unsigned char digest[32]);
 /* One-shot digest as 64 lowercase hex characters plus NUL into hex[65]. */
 void dlc_sha256_hex(const void *data, size_t len, char hex[65]);
+/* The digest of a whole file, streamed; false when it cannot be read. */
+bool dlc_sha256_file(const char *path, char hex[65]);
 
 #endif /* DLC_FRONTEND_H */

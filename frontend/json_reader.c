@@ -650,6 +650,9 @@ static void load_buffer(reader *r, const cJSON *j, buffer *b,
         why);
     return;
   }
+  /* A dependency of whatever is built from the model (dlc --depfile). */
+  dlc_graph_add_source(r->g,
+                       dlc_arena_printf(r->g->arena, "%s/%s", r->base_dir, uri));
   /* The length is compared before reading: a wrong one reads nothing. */
   if ((uint64_t)want != size) {
     err(r, at_key(p, where, "byte_length"),

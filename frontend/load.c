@@ -43,11 +43,15 @@ dlc_status dlc_frontend_load(const char *path, dlc_graph **out, dlc_diag *d) {
   *out = NULL;
   if (d && !d->file)
     d->file = path;
+  dlc_status st = DLC_ERR_UNSUPPORTED;
   if (has_suffix(path, ".json"))
-    return dlc_json_read_file(path, out, d);
-  if (has_suffix(path, ".onnx"))
-    return dlc_onnx_read_file(path, out, d);
-  dlc_diag_error(d, NULL,
-                 "unsupported model format (expected a .json or .onnx file)");
-  return DLC_ERR_UNSUPPORTED;
+    st = dlc_json_read_file(path, out, d);
+  else if (has_suffix(path, ".onnx"))
+    st = dlc_onnx_read_file(path, out, d);
+  else
+    dlc_diag_error(d, NULL,
+                   "unsupported model format (expected a .json or .onnx file)");
+  if (*out)
+    dlc_graph_add_source(*out, path);
+  return st;
 }

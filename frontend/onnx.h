@@ -1,4 +1,4 @@
-/* onnx.h — the ONNX frontend: reads an ONNX model (protobuf, opsets 11 to 17
+/* onnx.h — the ONNX frontend: reads an ONNX model (protobuf, opsets 11 to 21
  * of the default domain) into the graph IR, normalising each operator to its
  * dlc form (ONNX opset 13 semantics; see docs/onnx.md), and converts ONNX
  * files to dlc JSON.

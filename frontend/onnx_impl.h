@@ -10,7 +10,7 @@
 #include "frontend/onnx.h"
 
 /* The default domain's opsets the reader normalises (docs/onnx.md). */
-enum { DLC_ONNX_MIN_OPSET = 11, DLC_ONNX_MAX_OPSET = 17 };
+enum { DLC_ONNX_MIN_OPSET = 11, DLC_ONNX_MAX_OPSET = 21 };
 
 typedef struct dlc_onnx_reader {
   dlc_graph *g;
@@ -60,6 +60,12 @@ bool dlc_onnx_value_dtype(int32_t onnx_type, dlc_dtype *out);
  * double and float16 constants become float32. Reports at `where`. */
 bool dlc_onnx_load_tensor(dlc_onnx_reader *r, const Onnx__TensorProto *t,
                           const char *where, dlc_tensor *out);
+
+/* Replaces every call of one of m's local functions in gp's node list by
+ * the function's body (onnx_functions.c); gp is the reader's own copy of
+ * the graph message, its new node array lives in the graph arena. */
+bool dlc_onnx_inline_functions(dlc_onnx_reader *r, const Onnx__ModelProto *m,
+                               Onnx__GraphProto *gp);
 
 /* Converts the node's attributes into an arena array. */
 bool dlc_onnx_convert_attrs(dlc_onnx_reader *r, const Onnx__NodeProto *np,

@@ -1,6 +1,6 @@
 /* onnx_normalize.c — turns each ONNX node into its dlc form: attributes are
  * converted to dlc_attr, and what moved between attributes and inputs across
- * opsets 11 to 17 is moved to where dlc (opset 13) expects it:
+ * opsets 11 to 21 is moved to where dlc (opset 13) expects it:
  *
  *   Split `split`, Squeeze/Unsqueeze `axes`, ReduceSum `axes` (opset < 13):
  *     attribute -> int64 initializer input 1
@@ -9,9 +9,14 @@
  *     to 2-D there"; equal to opset 13 on the last axis, else rewritten as
  *     Flatten -> Softmax -> Reshape once ranks are known
  *
- * Everything else (Pad, Clip, Resize, Slice inputs; ReduceMean, ReduceMax
- * and ReduceMin axes attributes; BatchNormalization before opset 14) already
- * has the dlc form in every opset from 11 to 17 (docs/onnx.md). */
+ *   ReduceMean/Max/Min `axes` input (opset 18+): constant -> attribute
+ *   Split `num_outputs` (18+): checked against the outputs, dropped
+ *   Resize `antialias`, `keep_aspect_ratio_policy` (18+), Cast `saturate`
+ *     (19+), Gelu `approximate` (20): dropped at their defaults
+ *   CastLike (15+): Cast to the second input's type
+ *
+ * Everything else (Pad, Clip, Resize, Slice inputs; BatchNormalization
+ * before opset 14) already has the dlc form (docs/onnx.md). */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,8 +211,172 @@ static bool attr_to_input(dlc_onnx_reader *r, dlc_onnx_node *nb,
   return true;
 }
 
+/* ------------------------------------------- opsets 18 to 21 (and 15) */
+
+/* The data of a value that is constant at load time: an initializer or a
+ * Constant node's tensor; NULL otherwise. */
+static const dlc_tensor *constant_of(const dlc_value *v) {
+  if (!v)
+    return NULL;
+  if (v->kind == DLC_VALUE_INITIALIZER)
+    return &v->type;
+  if (v->kind == DLC_VALUE_NODE && v->producer &&
+      v->producer->op == DLC_OP_CONSTANT) {
+    const dlc_attr *a = dlc_node_find_attr(v->producer, "value");
+    if (a && a->kind == DLC_ATTR_TENSOR)
+      return &a->tensor;
+  }
+  return NULL;
+}
+
+/* Opset 18 made a Reduce op's `axes` an optional input; dlc's ReduceMean,
+ * ReduceMax and ReduceMin keep opset 13's attribute, so a constant axes
+ * input becomes the attribute again. */
+static bool axes_input_to_attr(dlc_onnx_reader *r, dlc_onnx_node *nb,
+                               const char *where) {
+  dlc_attr noop = take_attr(nb, "noop_with_empty_axes");
+  dlc_value *axes = nb->n_in > 1 ? nb->in[1] : NULL;
+  if (!axes) {
+    nb->n_in = nb->n_in > 1 ? 1 : nb->n_in;
+    if ((int)noop.kind != -1 && noop.i != 0) {
+      dlc_onnx_err(r, where, "noop_with_empty_axes=1 without axes (the "
+                   "identity) is not supported");
+      return false;
+    }
+    return true; /* no axes: reduce over all of them, as the attribute */
+  }
+  const dlc_tensor *t = constant_of(axes);
+  if (!t || t->dtype != DLC_DT_INT64 || t->rank > 1 || !t->data) {
+    dlc_onnx_err(r, where, "input 'axes' must be a constant int64 list");
+    return false;
+  }
+  int n = (int)dlc_tensor_numel(t);
+  dlc_attr *a = &nb->attrs[nb->n_attrs++]; /* room: EXTRA_ATTRS */
+  *a = (dlc_attr){.name = "axes", .kind = DLC_ATTR_INTS, .n = n,
+                  .ints = (int64_t *)t->data};
+  nb->n_in = 1;
+  return true;
+}
+
+/* Opset 18's Split `num_outputs`: the count of outputs, which dlc reads
+ * from the node (uneven sizes as opset 18 defines them: docs/onnx.md). */
+static bool split_num_outputs(dlc_onnx_reader *r, dlc_onnx_node *nb,
+                              const char *where) {
+  dlc_attr a = take_attr(nb, "num_outputs");
+  if ((int)a.kind == -1)
+    return true;
+  if (a.kind != DLC_ATTR_INT || a.i != nb->n_out) {
+    dlc_onnx_err(r, where, "num_outputs is %lld but the node has %d outputs",
+                 (long long)a.i, nb->n_out);
+    return false;
+  }
+  if (nb->n_in > 1 && nb->in[1]) {
+    dlc_onnx_err(r, where, "has both num_outputs and a 'split' input");
+    return false;
+  }
+  return true;
+}
+
+/* An attribute newer opsets added, accepted when it has the value that
+ * means the old behaviour (dropped), refused otherwise. */
+static bool drop_default(dlc_onnx_reader *r, dlc_onnx_node *nb,
+                         const char *name, int64_t want_i,
+                         const char *want_s, const char *where) {
+  dlc_attr a = take_attr(nb, name);
+  if ((int)a.kind == -1)
+    return true;
+  bool same = want_s ? a.kind == DLC_ATTR_STRING && !strcmp(a.s, want_s)
+                     : a.kind == DLC_ATTR_INT && a.i == want_i;
+  if (!same) {
+    if (want_s)
+      dlc_onnx_err(r, where, "attribute %s other than '%s' is not supported",
+                   name, want_s);
+    else
+      dlc_onnx_err(r, where, "attribute %s other than %lld is not supported",
+                   name, (long long)want_i);
+  }
+  return same;
+}
+
+static bool resize_18(dlc_onnx_reader *r, dlc_onnx_node *nb,
+                      const char *where) {
+  bool ok = drop_default(r, nb, "antialias", 0, NULL, where);
+  ok = drop_default(r, nb, "keep_aspect_ratio_policy", 0, "stretch", where) &&
+       ok;
+  if ((int)take_attr(nb, "axes").kind != -1) {
+    dlc_onnx_err(r, where, "attribute axes (resizing some axes only) is not "
+                 "supported: give scales or sizes for every axis");
+    ok = false;
+  }
+  return ok;
+}
+
+/* ONNX type number of a dlc dtype (the first that maps to it). */
+static int64_t onnx_type_of(dlc_dtype t) {
+  for (int32_t k = 1; k <= 16; k++) {
+    dlc_dtype d;
+    if (dlc_onnx_value_dtype(k, &d) && d == t)
+      return k;
+  }
+  return 0;
+}
+
+/* CastLike(x, like) is Cast(x, to = like's type) when like's type is known
+ * at load time (a constant or a graph input, as exporters write it). */
+static bool castlike_to_cast(dlc_onnx_reader *r, dlc_onnx_node *nb,
+                             const char *where) {
+  take_attr(nb, "saturate");
+  const dlc_value *like = nb->n_in > 1 ? nb->in[1] : NULL;
+  const dlc_tensor *t = constant_of(like);
+  if (!t && like && like->kind == DLC_VALUE_INPUT)
+    t = &like->type;
+  int64_t to = t ? onnx_type_of(t->dtype) : 0;
+  if (!to) {
+    dlc_onnx_err(r, where, "CastLike needs a target of known type (a "
+                 "constant or a graph input) as its second input");
+    return false;
+  }
+  dlc_attr *a = &nb->attrs[nb->n_attrs++]; /* room: EXTRA_ATTRS */
+  *a = (dlc_attr){.name = "to", .kind = DLC_ATTR_INT, .i = to};
+  nb->n_in = 1;
+  return true;
+}
+
+/* Opset 18+ forms of the ops whose signature changed after 13. */
+static bool normalize_18(dlc_onnx_reader *r, dlc_onnx_node *nb,
+                         const char *where) {
+  switch (nb->op) {
+  case DLC_OP_REDUCE_MEAN:
+  case DLC_OP_REDUCE_MAX:
+  case DLC_OP_REDUCE_MIN:
+    return axes_input_to_attr(r, nb, where);
+  case DLC_OP_SPLIT:
+    return split_num_outputs(r, nb, where);
+  case DLC_OP_RESIZE:
+    return resize_18(r, nb, where);
+  case DLC_OP_PAD:
+    if (nb->n_in > 3 && nb->in[3]) {
+      dlc_onnx_err(r, where, "input 'axes' (padding some axes only) is not "
+                   "supported: give pads for every axis");
+      return false;
+    }
+    nb->n_in = nb->n_in > 3 ? 3 : nb->n_in;
+    return true;
+  default:
+    return true;
+  }
+}
+
 bool dlc_onnx_normalize(dlc_onnx_reader *r, dlc_onnx_node *nb,
                         const char *where) {
+  if (nb->op == DLC_OP_CAST && !strcmp(nb->op_type, "CastLike"))
+    return castlike_to_cast(r, nb, where);
+  if (nb->op == DLC_OP_CAST)
+    return drop_default(r, nb, "saturate", 1, NULL, where);
+  if (nb->op == DLC_OP_GELU)
+    return drop_default(r, nb, "approximate", 0, "none", where);
+  if (r->opset >= 18)
+    return normalize_18(r, nb, where);
   switch (nb->op) {
   case DLC_OP_SPLIT:
     return r->opset >= 13 || attr_to_input(r, nb, "split", 1, where);

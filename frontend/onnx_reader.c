@@ -2,8 +2,10 @@
  * code generated from the system's onnx.proto) into the graph IR.
  *
  * Pipeline: size check (protobuf's 2 GiB limit) -> nesting depth
- * (proto_depth.c) -> unpack -> opset of the default domain (11 to 17) ->
- * every unsupported operator, reported in one message -> initializers (onnx_tensor.c) -> graph inputs that are not
+ * (proto_depth.c) -> unpack -> opset of the default domain (11 to 21) ->
+ * local functions inlined (onnx_functions.c) -> every unsupported operator,
+ * reported in one message -> initializers (onnx_tensor.c) -> graph inputs
+ * that are not
  * initializers -> nodes (pass 1 defines every output, pass 2 resolves
  * inputs, converts attributes and normalises the node to its dlc form in
  * onnx_normalize.c) -> outputs -> sort, infer shapes, verify.
@@ -95,6 +97,13 @@ static dlc_op node_op(dlc_onnx_reader *r, const Onnx__NodeProto *np,
     return DLC_OP_UNKNOWN;
   }
   *label = dlc_onnx_shown(r, op);
+  /* Default-domain ops newer than dlc's table that map onto one of its
+   * rows (dlc_onnx_normalize rewrites them): CastLike (opset 15) is a Cast,
+   * Gelu (opset 20) dlc's own. */
+  if (!strcmp(op, "CastLike") && r->opset >= 15)
+    return DLC_OP_CAST;
+  if (!strcmp(op, "Gelu") && r->opset >= 20)
+    return DLC_OP_GELU;
   return dlc_op_from_name(op, "");
 }
 
@@ -421,7 +430,11 @@ static void read_model(dlc_onnx_reader *r, const Onnx__ModelProto *m) {
   }
   if (!check_opset(r, m))
     return;
-  const Onnx__GraphProto *gp = m->graph;
+  /* A copy whose node list has the local functions inlined. */
+  Onnx__GraphProto *gp = dlc_arena_alloc(r->g->arena, sizeof *gp);
+  *gp = *m->graph;
+  if (!dlc_onnx_inline_functions(r, m, gp))
+    return;
   if (gp->n_sparse_initializer)
     dlc_onnx_err(r, NULL, "sparse initializers are not supported");
   const char **names = node_names(r, gp);

@@ -303,6 +303,8 @@ static unsigned char *read_external(dlc_onnx_reader *r,
     dlc_onnx_err(r, where, "cannot read external data '%s': %s", shown, why);
     return NULL;
   }
+  dlc_graph_add_source(r->g, dlc_arena_printf(r->g->arena, "%s/%s",
+                                              r->base_dir, x.location));
   if ((uint64_t)x.offset > size || need > size - (uint64_t)x.offset) {
     dlc_onnx_err(r, where, "external data range [%lld, %lld) lies outside "
                  "'%s' (%llu bytes)", (long long)x.offset,

@@ -1,5 +1,7 @@
 /* sha256.c — SHA-256 (FIPS 180-4), used to verify the optional `sha256` of a
- * model's external weight buffers and to fill it in when writing them. */
+ * model's external weight buffers, to fill it in when writing them, and to
+ * record which model file a compiled object was built from. */
+#include <stdio.h>
 #include <string.h>
 
 #include "frontend/frontend.h"
@@ -88,16 +90,37 @@ void dlc_sha256_final(dlc_sha256 *s, unsigned char digest[32]) {
       digest[4 * i + j] = (unsigned char)(s->h[i] >> (24 - 8 * j));
 }
 
-void dlc_sha256_hex(const void *data, size_t len, char hex[65]) {
+static void digest_hex(dlc_sha256 *s, char hex[65]) {
   static const char digits[] = "0123456789abcdef";
-  dlc_sha256 s;
   unsigned char dg[32];
-  dlc_sha256_init(&s);
-  dlc_sha256_update(&s, data, len);
-  dlc_sha256_final(&s, dg);
+  dlc_sha256_final(s, dg);
   for (int i = 0; i < 32; i++) {
     hex[2 * i] = digits[dg[i] >> 4];
     hex[2 * i + 1] = digits[dg[i] & 15];
   }
   hex[64] = 0;
+}
+
+void dlc_sha256_hex(const void *data, size_t len, char hex[65]) {
+  dlc_sha256 s;
+  dlc_sha256_init(&s);
+  dlc_sha256_update(&s, data, len);
+  digest_hex(&s, hex);
+}
+
+bool dlc_sha256_file(const char *path, char hex[65]) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return false;
+  dlc_sha256 s;
+  dlc_sha256_init(&s);
+  unsigned char buf[1 << 16];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    dlc_sha256_update(&s, buf, n);
+  bool ok = !ferror(f);
+  fclose(f);
+  if (ok)
+    digest_hex(&s, hex);
+  return ok;
 }

@@ -1,5 +1,5 @@
 /* core.c — the small shared machinery: internal asserts, the growable
- * vector, the per-graph arena and the diagnostics collector. */
+ * vector, the per-graph arena, the diagnostics collector and the version. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,3 +214,5 @@ bool dlc_diag_contains(const dlc_diag *d, const char *needle) {
       return true;
   return false;
 }
+
+const char *dlc_version(void) { return DLC_VERSION; }

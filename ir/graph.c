@@ -60,10 +60,18 @@ dlc_graph *dlc_graph_create(void) {
   return g;
 }
 
+void dlc_graph_add_source(dlc_graph *g, const char *path) {
+  for (size_t i = 0; i < g->sources.n; i++)
+    if (!strcmp(g->sources.items[i], path))
+      return;
+  dlc_vec_push(&g->sources, dlc_arena_strdup(g->arena, path));
+}
+
 void dlc_graph_destroy(dlc_graph *g) {
   if (!g)
     return;
   dlc_vec_free(&g->metadata);
+  dlc_vec_free(&g->sources);
   dlc_vec_free(&g->values);
   dlc_vec_free(&g->inputs);
   dlc_vec_free(&g->outputs);

@@ -93,6 +93,8 @@ dlc_graph *dlc_graph_clone(const dlc_graph *src) {
   g->doc = copy_str(g, src->doc);
   for (size_t i = 0; i < src->metadata.n; i++)
     dlc_vec_push(&g->metadata, copy_str(g, src->metadata.items[i]));
+  for (size_t i = 0; i < src->sources.n; i++)
+    dlc_graph_add_source(g, src->sources.items[i]);
   copy_values(g, src);
   /* dlc_graph_add_value put every copy in values; the role lists follow. */
   COPY_LIST(g, src, inputs);

@@ -99,6 +99,11 @@ void dlc_diag_print(const dlc_diag *d, FILE *out);
 /* True when some message contains needle (tests use it). */
 bool dlc_diag_contains(const dlc_diag *d, const char *needle);
 
+/* ---------------------------------------------------------------- version */
+
+/* dlc's version, "MAJOR.MINOR.PATCH" (the CMake project version). */
+const char *dlc_version(void);
+
 /* --------------------------------------------------------------- statuses */
 
 typedef enum dlc_status {
@@ -353,6 +358,9 @@ typedef struct dlc_graph {
   const char *name;      /* may be NULL */
   const char *doc;       /* may be NULL */
   DLC_VEC(const char *) metadata; /* key, value, key, value, ... */
+  /* Files the frontend read the graph from (each weight file once, and the
+   * model): what a build system's dependency file lists. */
+  DLC_VEC(const char *) sources;
   DLC_VEC(dlc_value *) values;    /* every value, by id */
   DLC_VEC(dlc_value *) inputs;    /* calling order */
   DLC_VEC(dlc_value *) outputs;   /* calling order */
@@ -368,6 +376,8 @@ dlc_graph *dlc_graph_create(void); /* free: dlc_graph_destroy */
  * and the memory plan). Free: dlc_graph_destroy. */
 dlc_graph *dlc_graph_clone(const dlc_graph *g);
 void dlc_graph_destroy(dlc_graph *g);
+/* Records that g was read (partly) from path (copied; duplicates ignored). */
+void dlc_graph_add_source(dlc_graph *g, const char *path);
 
 /* Find a value by name (linear-time hash lookup); NULL if absent. */
 dlc_value *dlc_graph_find_value(const dlc_graph *g, const char *name);
@@ -419,8 +429,15 @@ dlc_status dlc_graph_infer_shapes(dlc_graph *g, const dlc_dim_binding *binds,
  * Reports every problem. */
 dlc_status dlc_graph_verify(const dlc_graph *g, dlc_diag *d);
 
-/* Readable text dump of the graph. */
+/* Readable text dump of the graph (live nodes, and the constants they
+ * read). */
 void dlc_graph_print(const dlc_graph *g, FILE *out);
+/* The graph in Graphviz dot (print_dot.c): graph inputs and outputs as
+ * ellipses, each live node a box with its name, op, output shape and fused
+ * epilogue, each edge labelled with the tensor's shape and size. */
+void dlc_graph_print_dot(const dlc_graph *g, FILE *out);
+/* True when a live node reads v or v is a graph output. */
+bool dlc_value_is_used(const dlc_graph *g, const dlc_value *v);
 
 /* ------------------------------------------------------ the operator table */
 
@@ -469,6 +486,11 @@ typedef bool (*dlc_infer_fn)(dlc_op_ctx *c);  /* false: errors reported */
 typedef int64_t (*dlc_macs_fn)(const dlc_op_ctx *c); /* types known */
 typedef bool (*dlc_kernel_fn)(dlc_op_ctx *c); /* in/out data present */
 
+/* max_inputs / max_outputs of operators that take any number. */
+#ifndef DLC_VARIADIC
+#define DLC_VARIADIC 65535
+#endif
+
 typedef struct dlc_op_info {
   dlc_op op;
   const char *name;   /* ONNX spelling */
@@ -483,6 +505,9 @@ typedef struct dlc_op_info {
 } dlc_op_info;
 
 const dlc_op_info *dlc_op_get_info(dlc_op op);
+/* Rows of the table: dlc_op_get_info(0 .. dlc_op_count() - 1) (what
+ * `dlc ops` lists). */
+int dlc_op_count(void);
 /* Whether op is a view (DLC_OPF_VIEW): its output only renames input 0. */
 bool dlc_op_is_view(dlc_op op);
 /* Looks up by ONNX name and domain; DLC_OP_UNKNOWN if absent. */

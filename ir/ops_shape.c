@@ -454,16 +454,19 @@ static bool split_given(dlc_op_ctx *c, int axis, int64_t n) {
 }
 
 /* No 'split' input: equal parts, one per output. */
+/* Equal parts; when the size does not divide, opset 18's rule: parts of
+ * ceil(d / n), the last one smaller (it must keep at least one element). */
 static bool split_equal(dlc_op_ctx *c, int axis) {
   const dlc_tensor *x = c->in[0];
-  int64_t d = x->dims[axis];
+  int64_t d = x->dims[axis], n = c->n_outputs;
+  int64_t part = (d + n - 1) / n, last = d - part * (n - 1);
   char s[SHAPE_BUF];
-  if (d % c->n_outputs != 0)
+  if (last < 1 && d % n != 0)
     return dlc_op_error(c, "cannot split dim %d (size %" PRId64 ") of input "
-                        "%s into %d equal parts", axis, d,
+                        "%s into %d parts", axis, d,
                         dlc_shape_str(x, s, sizeof s), c->n_outputs);
   for (int i = 0; i < c->n_outputs; i++)
-    c->out[i].dims[axis] = d / c->n_outputs;
+    c->out[i].dims[axis] = i < n - 1 ? part : last;
   return true;
 }
 

@@ -28,6 +28,8 @@ const dlc_op_info *dlc_op_get_info(dlc_op op) {
   return &op_table[op];
 }
 
+int dlc_op_count(void) { return DLC_OP_COUNT_; }
+
 bool dlc_op_is_view(dlc_op op) {
   return dlc_op_get_info(op)->flags & DLC_OPF_VIEW;
 }

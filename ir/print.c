@@ -136,6 +136,18 @@ static void print_node(const dlc_node *n, FILE *out) {
   fprintf(out, "  # %s\n", n->name);
 }
 
+bool dlc_value_is_used(const dlc_graph *g, const dlc_value *v) {
+  if (v->is_output)
+    return true;
+  for (size_t i = 0; i < g->nodes.n; i++) {
+    const dlc_node *n = g->nodes.items[i];
+    for (int k = 0; !n->dead && k < n->n_inputs; k++)
+      if (n->inputs[k] == v)
+        return true;
+  }
+  return false;
+}
+
 void dlc_graph_print(const dlc_graph *g, FILE *out) {
   fprintf(out, "graph \"%s\"\n", g->name ? g->name : "");
   for (size_t i = 0; i < g->inputs.n; i++) {
@@ -143,8 +155,12 @@ void dlc_graph_print(const dlc_graph *g, FILE *out) {
     print_type(g->inputs.items[i], out);
     fprintf(out, "\n");
   }
+  /* Constants the passes left without a reader (a BatchNormalization's
+   * scale after folding) are not part of the graph that is compiled. */
   for (size_t i = 0; i < g->initializers.n; i++) {
     const dlc_value *v = g->initializers.items[i];
+    if (!dlc_value_is_used(g, v))
+      continue;
     fprintf(out, "  const  %%%s : ", v->name);
     print_type(v, out);
     fprintf(out, "  (%" PRId64 " elements)\n", dlc_tensor_numel(&v->type));

@@ -80,7 +80,8 @@ const char *dlcrt_cpu_feature_names(uint64_t mask, char *buf, size_t size);
 
 /* --------------------------------------------------------- the descriptor */
 
-#define DLCRT_ABI_VERSION 1
+/* 2: adds dlc_version and model_sha256 at the end (docs/abi.md). */
+#define DLCRT_ABI_VERSION 2
 
 /* One input or output of a compiled model. shape[i] == -1 marks the
  * symbolic batch dimension (then numel counts one batch item). */
@@ -114,6 +115,10 @@ struct dlc_model {
   const char *target_cpu;
   const char *target_features; /* LLVM feature string it was built with */
   uint64_t cpu_features;       /* DLCRT_CPU_* bits the code requires */
+  /* ABI 2: what it was built from. */
+  const char *dlc_version;  /* of the dlc that compiled it, "0.11.0" */
+  const char *model_sha256; /* of the model file, 64 hex digits ("" when
+                               compiled from a graph without a file) */
 };
 
 /* Checks the descriptor's ABI version and the CPU: DLCRT_OK, DLCRT_ERR_ABI or

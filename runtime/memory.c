@@ -1,5 +1,8 @@
 /* memory.c — aligned workspace allocation for applications; generated code
  * never allocates, the caller passes the workspace in. */
+/* posix_memalign is POSIX, not C11: ask for it (the runtime builds alone,
+ * without the top level's _DEFAULT_SOURCE). */
+#define _POSIX_C_SOURCE 200112L
 #include <stdlib.h>
 
 #include "dlcrt.h"

@@ -311,7 +311,7 @@ def errors():
     save_case(model(nodes, x, y, extra_opsets=[("com.example", 1)]), "unknown_ops")
     relu = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
     save_case(model(relu, x, y, opset=10), "opset10")
-    save_case(model(relu, x, y, opset=18), "opset18")
+    save_case(model(relu, x, y, opset=22), "opset22")
     good = model(relu, x, y).SerializeToString()
     with open(path("truncated.onnx"), "wb") as f:
         f.write(good[: len(good) * 2 // 3])
@@ -325,6 +325,113 @@ def errors():
     save_case(cast, "cast_double")
 
 
+# ------------------------------------------------ opsets 18 to 21, by hand
+# Debian's onnx 1.12 knows opsets up to 17: these models are written at the
+# protobuf level (helper.make_* with a newer opset number, no checker) in the
+# forms opsets 18-21 define, and their outputs computed with numpy.
+
+def reduce_op18(rng):
+    """ReduceMean/Max/Min with axes as an input (opset 18): an initializer,
+    a Constant node, and none (all axes)."""
+    x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    axes = numpy_helper.from_array(np.array([1], np.int64), "axes1")
+    nodes = [
+        helper.make_node("ReduceMean", ["x", "axes1"], ["a"], name="mean", keepdims=1),
+        helper.make_node("Constant", [], ["axes_last"], name="k_axes",
+                         value=numpy_helper.from_array(np.array([-1], np.int64))),
+        helper.make_node("ReduceMax", ["a", "axes_last"], ["b"], name="max", keepdims=0),
+        helper.make_node("ReduceMin", ["x"], ["c"], name="min", keepdims=0),
+        helper.make_node("Add", ["b", "c"], ["y"], name="add"),
+    ]
+    m = model(nodes, [vi("x", TensorProto.FLOAT, [2, 3, 4])],
+              [vi("y", TensorProto.FLOAT, [2, 1])], [axes], opset=18)
+    y = x.mean(1, keepdims=True).max(-1) + x.min()
+    save_case(m, "reduce_op18", x, y.astype(np.float32))
+
+
+def split_op18(rng):
+    """Split with num_outputs (opset 18), 7 into 3, 3 and 1."""
+    x = rng.standard_normal((2, 7)).astype(np.float32)
+    nodes = [helper.make_node("Split", ["x"], ["s0", "s1", "s2"], name="split",
+                              axis=1, num_outputs=3),
+             helper.make_node("Concat", ["s2", "s0", "s1"], ["y"], name="cat", axis=1)]
+    m = model(nodes, [vi("x", TensorProto.FLOAT, [2, 7])],
+              [vi("y", TensorProto.FLOAT, [2, 7])], opset=18)
+    y = np.concatenate([x[:, 6:7], x[:, 0:3], x[:, 3:6]], 1)
+    save_case(m, "split_op18", x, y)
+
+
+def ref_attr(name, kind):
+    return onnx.AttributeProto(name=name, ref_attr_name=name, type=kind)
+
+
+def functions_op18(rng):
+    """Local functions (torch.onnx's export_modules_as_functions form):
+    ScaledRelu(X; alpha) = LeakyRelu(X, alpha) + X, and Twice(X; alpha)
+    calling it twice, so inlining must rename each call's values and pass
+    the attribute through two levels."""
+    x = rng.standard_normal((1, 6)).astype(np.float32)
+    fl = onnx.AttributeProto.FLOAT
+    lrelu = helper.make_node("LeakyRelu", ["X"], ["T"], name="lrelu")
+    lrelu.attribute.append(ref_attr("alpha", fl))
+    scaled = helper.make_function(
+        "example.fn", "ScaledRelu", ["X"], ["Y"],
+        [lrelu, helper.make_node("Add", ["T", "X"], ["Y"], name="add")],
+        [helper.make_opsetid("", 18)], ["alpha"])
+    c1 = helper.make_node("ScaledRelu", ["X"], ["T"], name="first", domain="example.fn")
+    c1.attribute.append(ref_attr("alpha", fl))
+    c2 = helper.make_node("ScaledRelu", ["T"], ["Y"], name="second", domain="example.fn")
+    c2.attribute.append(ref_attr("alpha", fl))
+    twice = helper.make_function("example.fn", "Twice", ["X"], ["Y"], [c1, c2],
+                                 [helper.make_opsetid("", 18)], ["alpha"])
+    nodes = [helper.make_node("ScaledRelu", ["x"], ["h"], name="call1",
+                              domain="example.fn", alpha=0.1),
+             helper.make_node("Twice", ["h"], ["y"], name="call2",
+                              domain="example.fn", alpha=0.5)]
+    m = model(nodes, [vi("x", TensorProto.FLOAT, [1, 6])],
+              [vi("y", TensorProto.FLOAT, [1, 6])], opset=18,
+              extra_opsets=[("example.fn", 1)])
+    m.functions.extend([scaled, twice])
+    m.ir_version = 8  # functions need IR 8
+
+    def sr(v, a):
+        return np.where(v > 0, v, a * v) + v
+    y = sr(sr(sr(x, 0.1), 0.5), 0.5)
+    save_case(m, "functions_op18", x, y.astype(np.float32))
+
+
+def small_ops_op19_20(rng):
+    """CastLike (opset 15+, as exporters write it for scalars), Cast's
+    saturate (opset 19), Resize with opset 18's antialias and
+    keep_aspect_ratio_policy at their defaults, Gelu (opset 20)."""
+    import math
+    x = rng.standard_normal((1, 1, 2, 2)).astype(np.float32)
+    inits = [numpy_helper.from_array(np.array([3], np.int64), "three"),
+             numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")]
+    nodes = [
+        helper.make_node("CastLike", ["three", "x"], ["k"], name="castlike"),
+        helper.make_node("Mul", ["x", "k"], ["m"], name="mul"),
+        helper.make_node("Cast", ["m"], ["mc"], name="cast", to=TensorProto.FLOAT, saturate=1),
+        helper.make_node("Resize", ["mc", "", "scales"], ["r"], name="resize", mode="nearest",
+                         coordinate_transformation_mode="asymmetric", nearest_mode="floor",
+                         antialias=0, keep_aspect_ratio_policy="stretch"),
+        helper.make_node("Gelu", ["r"], ["y"], name="gelu", approximate="none"),
+    ]
+    m = model(nodes, [vi("x", TensorProto.FLOAT, [1, 1, 2, 2])],
+              [vi("y", TensorProto.FLOAT, [1, 1, 4, 4])], inits, opset=20)
+    r = np.repeat(np.repeat(x * 3, 2, 2), 2, 3)
+    erf = np.vectorize(math.erf)
+    y = 0.5 * r * (1 + erf(r / math.sqrt(2)))
+    save_case(m, "small_ops_op20", x, y.astype(np.float32))
+    # refused cleanly: Pad with an axes input (opset 18), Gelu tanh
+    pads = [numpy_helper.from_array(np.array([1, 1], np.int64), "pads"),
+            numpy_helper.from_array(np.array([3], np.int64), "axes")]
+    pad = model([helper.make_node("Pad", ["x", "pads", "", "axes"], ["y"], name="pad")],
+                [vi("x", TensorProto.FLOAT, [1, 1, 2, 2])],
+                [vi("y", TensorProto.FLOAT, [1, 1, 2, 4])], pads, opset=18)
+    save_case(pad, "pad_axes_op18")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch_cases()
@@ -335,6 +442,10 @@ def main():
     legacy_opset11(rng)
     symbolic_dims()
     errors()
+    reduce_op18(rng)
+    split_op18(rng)
+    functions_op18(rng)
+    small_ops_op19_20(rng)
     total = sum(os.path.getsize(path(f)) for f in os.listdir(OUT))
     print("wrote %d files, %d bytes, into %s" % (len(os.listdir(OUT)), total, OUT))
     assert total < 2 * 1024 * 1024, "tests/onnx must stay under 2 MB"

@@ -8,7 +8,7 @@ PACKAGES="build-essential cmake pkg-config llvm-19-dev clang-19 libclang-rt-19-d
 libcjson-dev libopenblas-dev libcriterion-dev
 protobuf-c-compiler libprotobuf-c-dev libonnx-dev
 python3-torch python3-torchvision python3-onnx python3-sklearn python3-numpy
-gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user graphviz"
 
 # The probes: what the tests really do with each tool, on a one-line program.
 # A package list can be complete and a tool still unusable (the AArch64

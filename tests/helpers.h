@@ -77,4 +77,12 @@ dlc_status th_compiled_create(const dlc_graph *g, const dlc_codegen_options *o,
  * NULL with the reasons in d. */
 dlc_schedule *th_plan(dlc_graph *g, bool in_place, dlc_diag *d);
 
+/* Flags a test's own cc line needs to link against this build's (possibly
+ * sanitizer-instrumented) libdlcrt.a. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SAN_FLAGS " -fsanitize=address,undefined"
+#else
+#define SAN_FLAGS ""
+#endif
+
 #endif

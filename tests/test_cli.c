@@ -7,13 +7,10 @@
  * parameter and MAC counts and hand-computed receptive fields. */
 #include <criterion/criterion.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -468,7 +465,7 @@ static const char *model_write(cJSON *m, const char *output, const char *file) {
 
 /* Runs `dlc stats --json` and parses its output (free: cJSON_Delete). */
 static cJSON *stats_json(const char *model) {
-  cli_result r = DLC("stats", "--json", model);
+  cli_result r = DLC("stats", "--json", "-O0", model);
   expect_status(&r, 0, "stats --json");
   cJSON *j = cJSON_Parse(r.out);
   cr_assert_not_null(j, "stats --json printed invalid JSON:\n%s\n%s", r.out,
@@ -577,8 +574,94 @@ Test(stats, resnet_basic_block_has_textbook_counts) {
   cJSON_Delete(j);
 }
 
+/* The by_op row of op (NULL if none). */
+static const cJSON *by_op_row(const cJSON *j, const char *op) {
+  const cJSON *row;
+  cJSON_ArrayForEach(row, cJSON_GetObjectItem(j, "by_op")) {
+    if (!strcmp(cJSON_GetObjectItem(row, "op")->valuestring, op))
+      return row;
+  }
+  return NULL;
+}
+
+Test(stats, summary_by_operator_type_has_textbook_counts) {
+  cJSON *j = stats_json(resnet_block()); /* -O0: as written */
+  /* two 3x3 64->64 convs on 56x56: 36,864 weights and 115,605,504 MACs
+   * each, all of the block's MACs; two BNs of 4 x 64 */
+  const cJSON *conv = by_op_row(j, "Conv"), *bn = by_op_row(j, "BatchNormalization");
+  cr_assert(conv && bn, "no Conv or BatchNormalization row");
+  cr_expect_eq(num(conv, "count"), 2);
+  cr_expect_eq(num(conv, "params"), 73728);
+  cr_expect_eq(num(conv, "macs"), 231211008);
+  cr_expect_float_eq(cJSON_GetObjectItem(conv, "macs_share")->valuedouble, 1.0,
+                     1e-12);
+  cr_expect_eq(num(bn, "count"), 2);
+  cr_expect_eq(num(bn, "params"), 512);
+  cr_expect_eq(num(by_op_row(j, "Relu"), "count"), 2);
+  cr_expect_eq(num(by_op_row(j, "Add"), "count"), 1);
+  /* most MACs first */
+  cr_expect_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                       cJSON_GetObjectItem(j, "by_op"), 0), "op")->valuestring,
+                   "Conv");
+  cJSON_Delete(j);
+  cli_result r = DLC("stats", "-O0", resnet_block());
+  expect_status(&r, 0, "stats table");
+  cr_expect(strstr(r.out, "by operator type:") &&
+                strstr(r.out, "231,211,008  100.0%"), "%s", r.out);
+  cli_free(&r);
+}
+
+Test(stats, stats_and_show_default_to_the_compiled_graph) {
+  cli_result r = DLC("stats", "--json", resnet_block());
+  expect_status(&r, 0, "stats --json (default level)");
+  cJSON *j = cJSON_Parse(r.out);
+  cr_assert_not_null(j);
+  cr_expect_eq(num(j, "opt_level"), 2);
+  /* BN folded into the convs: each conv gains a 64-element bias, the BN
+   * constants are gone: 2 x (36,864 + 64) */
+  cr_expect_eq(num(j, "total_params"), 73856, "total params %lld",
+               (long long)num(j, "total_params"));
+  cr_expect(!by_op_row(j, "BatchNormalization"), "BN still in the -O2 graph");
+  cJSON_Delete(j);
+  cli_free(&r);
+  r = DLC("show", resnet_block());
+  expect_status(&r, 0, "show (default level)");
+  cr_expect(!strstr(r.out, "= BatchNormalization(") && !strstr(r.out, "bn1.") &&
+                !strstr(r.out, "bn2."),
+            "dead BN nodes or constants shown:\n%s", r.out);
+  cr_expect(strstr(r.out, "const  %conv1."), "conv weights missing:\n%s",
+            r.out);
+  cli_free(&r);
+}
+
+Test(cli, show_dot_renders_with_graphviz) {
+  const char *dot = tmp("g.dot"), *svg = tmp("g.svg");
+  cli_result r = DLC("show", "--format", "dot", resnet_block());
+  expect_status(&r, 0, "show --format dot");
+  FILE *f = fopen(dot, "w");
+  cr_assert_not_null(f);
+  fputs(r.out, f);
+  fclose(f);
+  cli_free(&r);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "dot -Tsvg %s -o %s 2>&1", dot, svg);
+  cr_assert_eq(system(cmd), 0, "dot rejected the file");
+  char *text = th_read_file(svg, NULL);
+  cr_assert_not_null(text);
+  /* every live node drawn, with its op and fused ops; an edge with the
+   * 1x64x56x56 activation (802,816 bytes = 784 KiB) */
+  const char *want[] = {"<svg", "conv1", "conv2", "Conv + BatchNormalization",
+                        "1x64x56x56 float32, 784.0 KiB"};
+  for (int i = 0; i < 5; i++)
+    cr_expect(strstr(text, want[i]), "no '%s' in the SVG:\n%s", want[i], text);
+  free(text);
+  r = DLC("show", "--format", "png", resnet_block());
+  expect_status(&r, 2, "--format png");
+  cli_free(&r);
+}
+
 Test(stats, table_shows_totals_in_readable_units) {
-  cli_result r = DLC("stats", resnet_block());
+  cli_result r = DLC("stats", "-O0", resnet_block());
   expect_status(&r, 0, "stats");
   const char *want[] = {"conv1",
                         "BatchNormalization",

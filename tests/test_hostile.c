@@ -229,12 +229,13 @@ Test(hostile, header_that_is_the_model_or_the_output_is_refused) {
  * one dlc wrote is replaced. */
 Test(hostile, unrelated_existing_header_is_not_overwritten) {
   const char *m = copy_in(RELU, "m.json");
-  const char *mine = write_text("model.h", "/* my own model.h */\n");
+  const char *mine = write_text("m.h", "/* my own m.h */\n");
   char keep[512];
   snprintf(keep, sizeof keep, "%s.orig", mine);
-  copy_in(mine, "model.h.orig");
+  copy_in(mine, "m.h.orig");
   cli_result r = DLC(m, "-o", tmp("m.o"));
-  expect_refused_with(&r, "exists and is not a header dlc wrote", "model.h");
+  expect_refused_with(&r, "exists and is not a header dlc wrote",
+                      "m.h, the header of -o m.o");
   expect_same_bytes(mine, keep);
   cr_assert_eq(unlink(mine), 0);
   r = DLC(m, "-o", tmp("m.o"));
@@ -541,7 +542,7 @@ Test(hostile, trigraphs_in_names_survive_the_header, .timeout = 120) {
   cli_result r = DLC(m, "-o", tmp("m.o"), "--name", "tg");
   expect_status(&r, 0, "compile");
   cli_free(&r);
-  write_text("main.c", "#include <stdio.h>\n#include \"model.h\"\n"
+  write_text("main.c", "#include <stdio.h>\n#include \"m.h\"\n"
                        "int main(void) { puts(TG_INPUT0_NAME); return 0; }\n");
   char cmd[1024];
   snprintf(cmd, sizeof cmd,

@@ -308,10 +308,56 @@ Test(onnx, malformed_protobuf_is_refused_naming_the_file) {
   expect_refused("garbage", "not a valid ONNX model");
 }
 
-Test(onnx, opsets_outside_11_to_17_are_refused) {
+Test(onnx, opsets_outside_11_to_21_are_refused) {
   expect_refused("opset10", "opset 10 of the default domain is not "
-                            "supported: dlc reads opsets 11 to 17");
-  expect_refused("opset18", "opset 18 of the default domain");
+                            "supported: dlc reads opsets 11 to 21");
+  expect_refused("opset22", "opset 22 of the default domain");
+}
+
+/* ------------------------------- opsets 18 to 21 (built by hand; numpy) */
+
+static const dlc_node *node_named(const dlc_graph *g, const char *name) {
+  for (size_t i = 0; i < g->nodes.n; i++)
+    if (!strcmp(g->nodes.items[i]->name, name))
+      return g->nodes.items[i];
+  return NULL;
+}
+
+Test(onnx, opset18_reduce_axes_inputs_match_numpy) {
+  check_case("reduce_op18"); /* an initializer, a Constant node, none */
+  dlc_graph *g = load_ok("reduce_op18");
+  const dlc_node *mean = node_named(g, "mean");
+  const int64_t *axes = NULL;
+  cr_assert_not_null(mean);
+  cr_expect_eq(dlc_node_get_ints(mean, "axes", &axes), 1);
+  cr_expect(axes && axes[0] == 1);
+  cr_expect_eq(dlc_node_op_inputs(mean), 1, "axes left as an input");
+  dlc_graph_destroy(g);
+}
+
+Test(onnx, opset18_split_num_outputs_splits_unevenly_like_numpy) {
+  check_case("split_op18"); /* 7 into 3, 3, 1 */
+}
+
+Test(onnx, local_functions_are_inlined_at_load_time) {
+  check_case("functions_op18"); /* nested, an attribute passed two levels */
+  dlc_graph *g = load_ok("functions_op18");
+  /* three calls of ScaledRelu: three LeakyRelu nodes, named by call path */
+  cr_expect_eq(count_op(g, DLC_OP_LEAKY_RELU), 3);
+  cr_expect_not_null(node_named(g, "call1/lrelu"));
+  const dlc_node *inner = node_named(g, "call2/second/lrelu");
+  cr_assert_not_null(inner, "nested call not named by its path");
+  cr_expect_float_eq(dlc_node_get_float(inner, "alpha"), 0.5, 1e-7);
+  dlc_graph_destroy(g);
+}
+
+Test(onnx, castlike_saturate_resize_18_and_gelu_20_match_numpy) {
+  check_case("small_ops_op20");
+}
+
+Test(onnx, opset18_forms_dlc_lacks_are_refused_naming_the_node) {
+  expect_refused("pad_axes_op18", "node 'pad' (Pad): input 'axes' (padding "
+                                  "some axes only) is not supported");
 }
 
 Test(onnx, double_values_are_refused_clearly) {

@@ -1,5 +1,5 @@
 /* main.c — the digits classifier as an application uses dlc: the model is
- * compiled ahead of time into digits.o + model.h, this program links it with
+ * compiled ahead of time into digits.o + digits.h, this program links it with
  * libdlcrt.a and nothing else of dlc.
  *
  *   build/dlc examples/digits/digits.json -o build/digits/digits.o
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "model.h"
+#include "digits.h"
 
 /* --------------------------------------------------------- a .npy reader
  * Enough of the format for numpy.save output: version 1-3 header, C order,

@@ -177,7 +177,7 @@ def run_driver(prog, xraw, out_raw, want, kind, what, fails, reps, prefix=()):
 
 
 def stats_check(a, model, entry, what, fails):
-    r, _ = sh([a.dlc, "stats", "--json", model], f"{what}: dlc stats", fails)
+    r, _ = sh([a.dlc, "stats", "--json", "-O0", model], f"{what}: dlc stats", fails)
     if r is None:
         return None
     s = json.loads(r.stdout)
