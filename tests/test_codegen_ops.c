@@ -18,9 +18,9 @@
  * NaN expected means NaN got; the kernels compute in float where the
  * reference uses double, hence the small rtol of the maths cases.
  *
- * Graphs with a bool (uint8) or integer value computed at run time need
- * the driver's check_graph (cg_module.c) to leave dtype checks to
- * cg_select; until it does, those cases are reported as skipped. */
+ * Graphs with a bool (uint8) or integer value computed at run time compile
+ * where the schedule's algorithm takes that dtype (DLC_AT_TYPED in
+ * schedule/algorithms.def). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
