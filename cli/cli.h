@@ -81,6 +81,7 @@ void dlc_cli_shapes_from_inputs(const dlc_graph *g, const dlc_tensor *inputs,
 typedef struct dlc_cli_passes {
   dlc_pass_options opt;
   const char *schedule_path; /* --schedule FILE (borrowed from argv) */
+  int64_t max_workspace;     /* --max-workspace BYTES (default 64 GiB) */
   const char **disabled; /* borrowed from argv; the array is malloc'd */
   int n;
 } dlc_cli_passes;

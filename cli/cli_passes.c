@@ -2,6 +2,7 @@
  * pipeline shares (-O0..-O3, --disable-pass NAME, --dump-ir after=NAME|all,
  * --verify-each), and `dlc passes`, which lists the pipeline. */
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,24 @@ void dlc_cli_passes_init(dlc_cli_passes *p, int default_level) {
   memset(p, 0, sizeof *p);
   p->opt.opt_level = default_level;
   p->opt.dump_to = stderr;
+  p->max_workspace = (int64_t)64 << 30;
+}
+
+/* "4096", "512K", "64M", "64G": bytes, or -1. */
+static int64_t parse_bytes(const char *v) {
+  char *end = NULL;
+  long long x = strtoll(v, &end, 10);
+  int shift = 0;
+  if (end && (*end == 'K' || *end == 'k'))
+    shift = 10;
+  else if (end && (*end == 'M' || *end == 'm'))
+    shift = 20;
+  else if (end && (*end == 'G' || *end == 'g'))
+    shift = 30;
+  if (!*v || end == v || x < 1 || (shift ? end[1] != '\0' : *end != '\0') ||
+      x > (INT64_MAX >> shift))
+    return -1;
+  return (int64_t)x << shift;
 }
 
 void dlc_cli_passes_free(dlc_cli_passes *p) {
@@ -45,6 +64,18 @@ int dlc_cli_passes_arg(int argc, char **argv, int *i, dlc_cli_passes *p) {
     p->opt.n_disabled = p->n;
     return 1;
   }
+  r = dlc_cli_option(argc, argv, i, "--max-workspace", &value);
+  if (r != 0) {
+    if (r < 0)
+      return -1;
+    p->max_workspace = parse_bytes(value);
+    if (p->max_workspace < 0) {
+      dlc_cli_usage_error("--max-workspace takes a size in bytes (4096, 512K, "
+                          "64M, 64G), not '%s'", value);
+      return -1;
+    }
+    return 1;
+  }
   r = dlc_cli_option(argc, argv, i, "--schedule", &value);
   if (r != 0) {
     if (r < 0)
@@ -74,6 +105,7 @@ void dlc_cli_driver_options(const dlc_cli_passes *p, dlc_driver_options *o) {
   o->passes = p->opt;
   o->codegen.opt_level = p->opt.opt_level;
   o->schedule.override_path = p->schedule_path;
+  o->schedule.max_workspace = p->max_workspace;
 }
 
 bool dlc_cli_schedule(dlc_graph *g, const char *model,

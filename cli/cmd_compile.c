@@ -47,6 +47,8 @@ static const char help[] =
     "  -v, --verbose      print each stage's time (load, every pass,\n"
     "                     schedule, memory plan, LLVM build/optimise/emit)\n"
     "                     and the output's size on stderr\n"
+    "  --max-workspace N  refuse a model whose workspace would exceed N\n"
+    "                     bytes (K, M, G suffixes; default 64G)\n"
     "  --schedule FILE    per-node algorithm/tile overrides (JSON, see\n"
     "                     docs/design.md)\n"
     "  --batch N          fix a symbolic batch dim to N (default: it stays\n"

@@ -506,6 +506,19 @@ Test(schedule, show_stats_and_check_print_the_schedule) {
             "%s", out);
   free(out);
   unlink(file);
+  /* --max-workspace refuses naming the node; a bad size is a usage error */
+  out = run_dlc(FIXTURES "/net_resnet_basic_block/model.json -o "
+                "/tmp/dlc-sched-w.o --no-header --max-workspace 8K");
+  cr_expect(strstr(out, "above the limit of 8192 (--max-workspace)") &&
+                strstr(out, ": node '"),
+            "%s", out);
+  free(out);
+  out = run_dlc(FIXTURES "/net_resnet_basic_block/model.json -o "
+                "/tmp/dlc-sched-w.o --max-workspace 8Q");
+  cr_expect(strstr(out, "--max-workspace takes a size in bytes") != NULL,
+            "%s", out);
+  free(out);
+  cr_expect(access("/tmp/dlc-sched-w.o", F_OK) != 0, "an object was written");
   /* -v names every stage with its time, then the object's size */
   out = run_dlc(FIXTURES "/net_resnet_basic_block/model.json -o "
                 "/tmp/dlc-sched-v.o --no-header -v");
