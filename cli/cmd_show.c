@@ -50,10 +50,16 @@ static int take_format(int *argc, char **argv, const char **format) {
   return 1;
 }
 
+/* The schedule line of a node, for its box in the picture. */
+static const char *schedule_note(const dlc_node *n, void *ctx, char *buf,
+                                 size_t size) {
+  return dlc_schedule_format(dlc_schedule_node(ctx, n), buf, size);
+}
+
 static void print_graph(const dlc_graph *g, const dlc_schedule *s,
                         const char *why, bool dot) {
   if (dot) {
-    dlc_graph_print_dot(g, stdout);
+    dlc_graph_print_dot_noted(g, stdout, s ? schedule_note : NULL, (void *)s);
     return;
   }
   dlc_graph_print(g, stdout);

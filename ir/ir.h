@@ -436,6 +436,12 @@ void dlc_graph_print(const dlc_graph *g, FILE *out);
  * ellipses, each live node a box with its name, op, output shape and fused
  * epilogue, each edge labelled with the tensor's shape and size. */
 void dlc_graph_print_dot(const dlc_graph *g, FILE *out);
+/* The same with one more line per node box: note's text (NULL or "": none),
+ * e.g. the node's schedule (`dlc show --format dot`). */
+typedef const char *(*dlc_dot_note_fn)(const dlc_node *n, void *ctx,
+                                       char *buf, size_t size);
+void dlc_graph_print_dot_noted(const dlc_graph *g, FILE *out,
+                               dlc_dot_note_fn note, void *ctx);
 /* True when a live node reads v or v is a graph output. */
 bool dlc_value_is_used(const dlc_graph *g, const dlc_value *v);
 

@@ -35,7 +35,8 @@ static void put_tensor(const dlc_value *v, FILE *out) {
     fprintf(out, " %s, %" PRId64 " B", dlc_dtype_name(v->type.dtype), bytes);
 }
 
-static void put_node(const dlc_node *n, FILE *out) {
+static void put_node(const dlc_node *n, FILE *out, dlc_dot_note_fn note,
+                     void *ctx) {
   fprintf(out, "  n%d [shape=box, style=\"rounded,filled\", fillcolor=\"%s\", "
           "label=\"", n->id, n->epilogue ? "#dbe8f7" : "#f2f2f2");
   put_escaped(n->name, out);
@@ -48,6 +49,12 @@ static void put_node(const dlc_node *n, FILE *out) {
   int64_t params = dlc_node_param_count(n);
   if (params)
     fprintf(out, "\\n%" PRId64 " params", params);
+  char buf[256];
+  const char *extra = note ? note(n, ctx, buf, sizeof buf) : NULL;
+  if (extra && *extra) {
+    fputs("\\n", out);
+    put_escaped(extra, out);
+  }
   fputs("\"];\n", out);
 }
 
@@ -73,6 +80,11 @@ static void put_edges(const dlc_node *n, FILE *out) {
 }
 
 void dlc_graph_print_dot(const dlc_graph *g, FILE *out) {
+  dlc_graph_print_dot_noted(g, out, NULL, NULL);
+}
+
+void dlc_graph_print_dot_noted(const dlc_graph *g, FILE *out,
+                               dlc_dot_note_fn note, void *ctx) {
   fputs("digraph \"", out);
   put_escaped(g->name ? g->name : "model", out);
   fputs("\" {\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=10];\n"
@@ -85,7 +97,7 @@ void dlc_graph_print_dot(const dlc_graph *g, FILE *out) {
   }
   for (size_t i = 0; i < g->nodes.n; i++)
     if (!g->nodes.items[i]->dead)
-      put_node(g->nodes.items[i], out);
+      put_node(g->nodes.items[i], out, note, ctx);
   for (size_t i = 0; i < g->nodes.n; i++)
     if (!g->nodes.items[i]->dead)
       put_edges(g->nodes.items[i], out);

@@ -506,6 +506,12 @@ Test(schedule, show_stats_and_check_print_the_schedule) {
             "%s", out);
   free(out);
   unlink(file);
+  /* the picture carries each node's schedule too */
+  out = run_dlc("show --format dot -O2 " FIXTURES
+                "/net_resnet_basic_block/model.json");
+  cr_expect(strstr(out, "digraph") && strstr(out, "\\nconv_im2col mr="),
+            "%s", out);
+  free(out);
   /* --max-workspace refuses naming the node; a bad size is a usage error */
   out = run_dlc(FIXTURES "/net_resnet_basic_block/model.json -o "
                 "/tmp/dlc-sched-w.o --no-header --max-workspace 8K");
