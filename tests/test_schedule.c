@@ -506,6 +506,22 @@ Test(schedule, show_stats_and_check_print_the_schedule) {
             "%s", out);
   free(out);
   unlink(file);
+  /* check runs the schedule: an operator without a kernel is reported with
+   * its node (the model itself is valid: the interpreter runs it) */
+  const char *mod = write_temp(
+      "{\"format\": \"dlc-graph\", \"version\": 1, \"name\": \"m\","
+      " \"inputs\": [{\"name\": \"a\", \"dtype\": \"float32\", \"shape\": [4]},"
+      " {\"name\": \"b\", \"dtype\": \"float32\", \"shape\": [4]}],"
+      " \"outputs\": [{\"name\": \"y\"}], \"initializers\": [],"
+      " \"nodes\": [{\"name\": \"mod0\", \"op\": \"Mod\", \"inputs\": [\"a\", \"b\"],"
+      " \"outputs\": [\"y\"], \"attrs\": {\"fmod\": 1}}]}");
+  snprintf(args, sizeof args, "check %s", mod);
+  out = run_dlc(args);
+  cr_expect(strstr(out, "node 'mod0' (Mod): cannot compile: no code generator "
+                        "for this operator yet") != NULL,
+            "%s", out);
+  free(out);
+  unlink(mod);
   /* the picture carries each node's schedule too */
   out = run_dlc("show --format dot -O2 " FIXTURES
                 "/net_resnet_basic_block/model.json");
