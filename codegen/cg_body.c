@@ -1,11 +1,12 @@
 /* cg_body.c — the model body: one call per node, in topological order,
  * to a kernel function shared by every node with the same identity.
  *
- * A kernel's identity is its emitter, operator, input and output shapes,
- * attributes, fused epilogue, the bytes of the inputs it reads at compile
- * time, whether its pointer arguments may alias, and whatever its prepare
- * step adds; weights and activations are pointer arguments, so ResNet's
- * repeated blocks share one function per distinct layer shape.
+ * A kernel's identity is its schedule record's decision (algorithm, kernel
+ * parameters, whether it has scratch), the operator, input and output
+ * shapes, attributes, fused epilogue, the bytes of the inputs it reads at
+ * compile time, whether its pointer arguments may alias, and how many blobs
+ * its prepare step passes; weights and activations are pointer arguments,
+ * so ResNet's repeated blocks share one function per distinct layer shape.
  *
  * Pointer arguments are `noalias` (LLVM may then keep values in registers
  * across stores) except when the memory plan made this call's output share
