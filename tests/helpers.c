@@ -2,6 +2,8 @@
  * operator table, tolerant float comparison, file reading. */
 #include "helpers.h"
 
+#include "frontend/frontend.h"
+
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -191,4 +193,16 @@ dlc_schedule *th_plan(dlc_graph *g, bool in_place, dlc_diag *d) {
     return NULL;
   }
   return s;
+}
+
+dlc_graph *th_load(const char *path) {
+  dlc_graph *g = NULL;
+  dlc_diag d;
+  dlc_diag_init(&d, path);
+  dlc_status st = dlc_frontend_load(path, &g, &d);
+  if (st != DLC_OK)
+    dlc_diag_print(&d, stderr);
+  dlc_diag_free(&d);
+  cr_assert_eq(st, DLC_OK, "cannot load %s", path);
+  return g;
 }

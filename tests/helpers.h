@@ -65,6 +65,10 @@ void guarded_free(guarded *g);
 /* Read a whole file into a malloc'd NUL-terminated buffer (NULL if absent). */
 char *th_read_file(const char *path, size_t *size);
 
+/* Loads a model file with the frontend, printing its problems; asserts
+ * (Criterion) that it loads. Free: dlc_graph_destroy. */
+dlc_graph *th_load(const char *path);
+
 /* Schedules, plans and compiles g (already optimised, or as loaded) into
  * the in-process engine with o (its opt_level also sets in-place planning);
  * conv_kind as the schedule option (NULL: by shape). The graph's memory

@@ -69,17 +69,6 @@ static void optimise(dlc_graph *g, const char *name) {
   plan(g, name);
 }
 
-static dlc_graph *load(const char *path) {
-  dlc_graph *g = NULL;
-  dlc_diag d;
-  dlc_diag_init(&d, path);
-  dlc_status st = dlc_frontend_load(path, &g, &d);
-  if (st != DLC_OK)
-    dlc_diag_print(&d, stderr);
-  dlc_diag_free(&d);
-  cr_assert_eq(st, DLC_OK, "cannot load %s", path);
-  return g;
-}
 
 /* Compiles an optimised graph at -O2 into a loaded shared object; info
  * receives the codegen's figures. */
@@ -176,7 +165,7 @@ static void check_workspace(const dlc_graph *g, dlc_compiled *m,
 static int check_model(const char *path, const char *name,
                        const dlc_tensor *ins, int n_ins, double atol,
                        double rtol, dlc_codegen_info *info_out) {
-  dlc_graph *ref = load(path), *g = load(path);
+  dlc_graph *ref = th_load(path), *g = th_load(path);
   dlc_tensor want[MAX_IO] = {0}, got[MAX_IO] = {0};
   dlc_diag d;
   dlc_diag_init(&d, name);
@@ -286,7 +275,7 @@ static void fill(float *x, int64_t n, uint32_t seed) {
  * arena must serve every item of run_batch. */
 Test(codegen_passes, digits_batched_at_O2_matches_the_interpreter,
      .timeout = 300) {
-  dlc_graph *g = load(DIGITS);
+  dlc_graph *g = th_load(DIGITS);
   optimise(g, "digits");
   dlc_diag d;
   dlc_diag_init(&d, "digits");
@@ -296,7 +285,7 @@ Test(codegen_passes, digits_batched_at_O2_matches_the_interpreter,
   dlc_graph_destroy(g);
   static const int64_t batches[] = {1, 3};
   for (int b = 0; b < 2; b++) {
-    dlc_graph *decl = load(DIGITS);
+    dlc_graph *decl = th_load(DIGITS);
     dlc_tensor x = decl->inputs.items[0]->type;
     x.dims[0] = batches[b];
     int64_t n = dlc_tensor_numel(&x);
@@ -332,7 +321,7 @@ Test(codegen_passes, resnet_block_is_three_kernel_calls, .timeout = 300) {
  * (an unwritten one would read the NaN fill). */
 Test(codegen_passes, spp_elided_concat_runs_without_a_kernel,
      .timeout = 300) {
-  dlc_graph *g = load(FIXTURES "/net_spp/model.json");
+  dlc_graph *g = th_load(FIXTURES "/net_spp/model.json");
   optimise(g, "net_spp");
   int elided = 0, live = 0;
   for (size_t k = 0; k < g->nodes.n; k++) {
@@ -431,7 +420,7 @@ Test(codegen_passes, chain_of_ten_convs_needs_two_buffers, .timeout = 300) {
  * compiled without `noalias`; the results must not change. */
 Test(codegen_passes, in_place_elementwise_node_matches, .timeout = 300) {
   const char *path = FIXTURES "/net_se_block/model.json";
-  dlc_graph *g = load(path);
+  dlc_graph *g = th_load(path);
   static const char *const off[] = {"fuse_epilogues", "fuse_elementwise"};
   dlc_pass_options po = {.opt_level = 2, .verify_each = true,
                          .disabled = off, .n_disabled = 2};
@@ -453,7 +442,7 @@ Test(codegen_passes, in_place_elementwise_node_matches, .timeout = 300) {
   dlc_codegen_info info;
   dlc_compiled *m = compile(g, "se_block", &info);
   check_workspace(g, m, &info, "se_block");
-  dlc_graph *ref = load(path);
+  dlc_graph *ref = th_load(path);
   dlc_tensor x, want[1] = {0}, got[1] = {0};
   dlc_diag_init(&d, path);
   cr_assert_eq(dlc_npy_read(FIXTURES "/net_se_block/input_0.npy", &x, &d),

@@ -18,22 +18,11 @@
 #define FIXTURES DLC_SOURCE_DIR "/tests/fixtures"
 #define GOLDEN DLC_SOURCE_DIR "/tests/schedule"
 
-static dlc_graph *load(const char *path) {
-  dlc_graph *g = NULL;
-  dlc_diag d;
-  dlc_diag_init(&d, path);
-  dlc_status st = dlc_frontend_load(path, &g, &d);
-  if (st != DLC_OK)
-    dlc_diag_print(&d, stderr);
-  dlc_diag_free(&d);
-  cr_assert_eq(st, DLC_OK, "cannot load %s", path);
-  return g;
-}
 
 static dlc_graph *load_net(const char *net) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s/model.json", FIXTURES, net);
-  return load(path);
+  return th_load(path);
 }
 
 /* Passes at -O2, then the schedule and plan for cpu (NULL: generic). */
@@ -559,7 +548,7 @@ Test(schedule, show_stats_and_check_print_the_schedule) {
  * byte copy or an alias whatever its dtype: the model compiles with a fixed
  * batch, as it did before the schedule stage. */
 Test(schedule, views_of_non_float_tensors_compile) {
-  dlc_graph *g = load(DLC_SOURCE_DIR "/tests/onnx/attention_dynamic.onnx");
+  dlc_graph *g = th_load(DLC_SOURCE_DIR "/tests/onnx/attention_dynamic.onnx");
   dlc_driver_options o;
   dlc_driver_options_init(&o);
   o.batch = 2;
