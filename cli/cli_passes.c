@@ -118,7 +118,15 @@ bool dlc_cli_schedule(dlc_graph *g, const char *model,
   o.codegen.fixed_batch = true; /* shown as loaded: batch bound to 1 */
   dlc_diag d;
   dlc_diag_init(&d, model);
-  dlc_status st = dlc_passes_run(g, &p->opt, &d);
+  /* the target's vector width is assign_layout's channel block */
+  dlc_pass_options po = p->opt;
+  dlc_target_desc t;
+  dlc_status st = DLC_ERR_INVALID;
+  if (dlc_codegen_describe_target(o.codegen.triple, o.codegen.cpu,
+                                  o.codegen.features, &t, &d)) {
+    po.layout_block = po.layout_block ? po.layout_block : t.vl;
+    st = dlc_passes_run(g, &po, &d);
+  }
   if (st != DLC_OK) {
     if (dlc_diag_count(&d) == 0)
       dlc_diag_error(&d, "", "the optimisation pipeline failed");

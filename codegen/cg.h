@@ -361,6 +361,10 @@ float *cg_pack_b(const float *b, int64_t k, int64_t n, int64_t sk, int64_t sn,
 int64_t cg_pack_a_floats(int64_t m, int64_t k, int mr);
 int64_t cg_pack_b_floats(int64_t k, int64_t n, int nc);
 
+/* cg_nchwc.c: the blocked layout's kernels */
+extern const cg_emitter cg_emit_reorder_to_nchwc, cg_emit_reorder_to_nchw,
+    cg_emit_conv_nchwc;
+
 extern const cg_emitter cg_emit_conv_pointwise, cg_emit_conv_im2col,
     cg_emit_conv_depthwise, cg_emit_gemm_mk, cg_emit_gemm_mk_packed,
     cg_emit_matmul_mk, cg_emit_matmul_mk_packed;

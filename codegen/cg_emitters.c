@@ -49,6 +49,9 @@ static const cg_emitter *const emitters[] = {
     [DLC_ALGO_CONSTANT_OF_SHAPE] = &cg_emit_constant_of_shape,
     [DLC_ALGO_RANGE] = &cg_emit_range,
     [DLC_ALGO_CHANNEL_SHUFFLE] = &cg_emit_channel_shuffle,
+    [DLC_ALGO_REORDER_TO_NCHWC] = &cg_emit_reorder_to_nchwc,
+    [DLC_ALGO_REORDER_TO_NCHW] = &cg_emit_reorder_to_nchw,
+    [DLC_ALGO_CONV_NCHWC] = &cg_emit_conv_nchwc,
 };
 
 _Static_assert(sizeof emitters / sizeof *emitters == DLC_ALGO_COUNT,

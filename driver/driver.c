@@ -63,14 +63,18 @@ dlc_status dlc_driver_schedule(dlc_graph *g, const dlc_driver_options *o,
   dlc_pass_options po = o->passes;
   if (!po.times_to)
     po.times_to = o->times_to;
-  dlc_status st = o->run_passes ? dlc_passes_run(g, &po, d) : DLC_OK;
-  if (st == DLC_OK)
-    st = settle_batch(g, o, fixed_batch, d);
+  /* the target first: assign_layout blocks channels by its vector width */
   dlc_target_desc target;
-  if (st == DLC_OK &&
-      !dlc_codegen_describe_target(o->codegen.triple, o->codegen.cpu,
+  dlc_status st = DLC_OK;
+  if (!dlc_codegen_describe_target(o->codegen.triple, o->codegen.cpu,
                                    o->codegen.features, &target, d))
     st = DLC_ERR_INVALID;
+  if (!po.layout_block) /* 1: a block of one channel, the plain layout */
+    po.layout_block = target.vl;
+  if (st == DLC_OK && o->run_passes)
+    st = dlc_passes_run(g, &po, d);
+  if (st == DLC_OK)
+    st = settle_batch(g, o, fixed_batch, d);
   dlc_schedule_options so = o->schedule;
   so.in_place = o->passes.opt_level >= 1;
   dlc_schedule *s = NULL;

@@ -76,4 +76,8 @@ void dlc_epilogue_apply(const dlc_node *n, const dlc_tensor *const *in,
       v += ((const float *)res->data)[dlc_broadcast_index(res, out, i)];
     y[i] = dlc_activation_apply(&e->act2, v, slope_at(&e->act2, in, out, i));
   }
+  /* a blocked convolution's padding lanes stay zero whatever the epilogue
+   * makes of zero (a Sigmoid gives 0.5) */
+  if (n->op == DLC_OP_CONV_NCHWC && n->inputs[1])
+    dlc_blocked_zero_padding(y, out, n->inputs[1]->type.dims[0]);
 }

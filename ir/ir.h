@@ -319,6 +319,23 @@ typedef struct dlc_window {
  * inferred); false for other operators or an invalid node. */
 bool dlc_window_of(const dlc_node *n, dlc_window *w);
 
+/* The blocked layout NCHWc (ir/ops_blocked.c): a ConvNchwc or PoolNchwc
+ * seen as the plain operator it stands for (Conv, MaxPool, ...), its input
+ * 0 replaced by a value with the plain [N, C, spatial...] type and no
+ * epilogue: how shape inference, the window and the reference kernels of
+ * the blocked operators reuse the plain ones. */
+typedef struct dlc_blocked_view {
+  dlc_node node;
+  dlc_value x;          /* input 0 with the plain type */
+  dlc_value *inputs[3];
+  bool x_blocked;       /* input 0 is blocked (else already plain) */
+} dlc_blocked_view;
+/* False for other operators and invalid nodes. */
+bool dlc_blocked_plain_node(const dlc_node *n, dlc_blocked_view *v);
+/* Zeroes the lanes of the channels >= channels of a blocked tensor y of
+ * type t ([N, C/B, spatial..., B]). */
+void dlc_blocked_zero_padding(float *y, const dlc_tensor *t, int64_t channels);
+
 /* One activation on one element; slope is PRelu's (ignored otherwise). */
 float dlc_activation_apply(const dlc_activation *a, float x, float slope);
 /* Applies n's epilogue in place to out (the op's float32 output 0), reading

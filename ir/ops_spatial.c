@@ -1208,6 +1208,10 @@ static void window_from_geom(const geom *g, dlc_window *w) {
 
 bool dlc_window_of(const dlc_node *n, dlc_window *w) {
   memset(w, 0, sizeof *w);
+  dlc_blocked_view v;
+  if ((n->op == DLC_OP_CONV_NCHWC || n->op == DLC_OP_POOL_NCHWC) &&
+      dlc_blocked_plain_node(n, &v))
+    return dlc_window_of(&v.node, w);
   int ni = dlc_node_op_inputs(n);
   if (ni < 1 || ni > 3)
     return false;

@@ -23,6 +23,10 @@ typedef struct dlc_pass_options {
   FILE *dump_to;                /* where dumps go (NULL: stderr) */
   bool verify_each;             /* dlc_graph_verify after every pass */
   FILE *times_to;               /* NULL, or where each pass's time goes */
+  int layout_block;             /* assign_layout's channel block (the
+                                   target's floats per vector); 0 or 1:
+                                   plain (the driver sets 0 to the
+                                   target's, 1 stays plain) */
 } dlc_pass_options;
 
 /* Runs the pipeline for o->opt_level on a sorted graph with inferred shapes
@@ -56,5 +60,8 @@ dlc_status dlc_pass_simplify_patterns(dlc_graph *g, dlc_diag *d,
 dlc_status dlc_pass_fold_batchnorm(dlc_graph *g, dlc_diag *d, int *changes);
 dlc_status dlc_pass_fuse_epilogues(dlc_graph *g, dlc_diag *d, int *changes);
 dlc_status dlc_pass_fuse_elementwise(dlc_graph *g, dlc_diag *d, int *changes);
+/* The one pass that reads an option: o->layout_block. */
+dlc_status dlc_pass_assign_layout(dlc_graph *g, const dlc_pass_options *o,
+                                  dlc_diag *d, int *changes);
 
 #endif

@@ -13,29 +13,36 @@
 
 typedef dlc_status (*pass_fn)(dlc_graph *g, dlc_diag *d, int *changes);
 
+typedef dlc_status (*pass_opt_fn)(dlc_graph *g, const dlc_pass_options *o,
+                                  dlc_diag *d, int *changes);
+
 typedef struct pass_entry {
   const char *name;
   int min_level;
   pass_fn run;
   const char *summary;
+  pass_opt_fn run_opt; /* instead of run: a pass that reads the options */
 } pass_entry;
 
 static const pass_entry pipeline[] = {
     {"fold_constants", 1, dlc_pass_fold_constants,
-     "evaluate nodes whose inputs are all constant into initializers"},
+     "evaluate nodes whose inputs are all constant into initializers", NULL},
     {"eliminate_noops", 1, dlc_pass_eliminate_noops,
      "remove Dropout, Identity, no-op reshapes/transposes/pads/slices, dead "
-     "nodes, unused initializers"},
+     "nodes, unused initializers", NULL},
     {"simplify_patterns", 2, dlc_pass_simplify_patterns,
      "channel shuffle -> ChannelShuffle, Erf arithmetic -> Gelu, "
-     "MatMul+Add -> Gemm"},
+     "MatMul+Add -> Gemm", NULL},
     {"fold_batchnorm", 1, dlc_pass_fold_batchnorm,
      "fold BatchNormalization into the Conv/Gemm before it; lone ones become "
-     "ScaleShift"},
+     "ScaleShift", NULL},
     {"fuse_epilogues", 2, dlc_pass_fuse_epilogues,
-     "fuse activation, residual Add and activation into Conv/Gemm/MatMul"},
+     "fuse activation, residual Add and activation into Conv/Gemm/MatMul", NULL},
     {"fuse_elementwise", 2, dlc_pass_fuse_elementwise,
-     "run chains of element-wise operators as one FusedElementwise loop"},
+     "run chains of element-wise operators as one FusedElementwise loop", NULL},
+    {"assign_layout", 2, NULL,
+     "blocked NCHWc activations between convolutions, reorders where NCHW "
+     "is needed", dlc_pass_assign_layout},
 };
 
 enum { N_PASSES = sizeof pipeline / sizeof pipeline[0] };
@@ -129,7 +136,8 @@ static dlc_status run_pass(dlc_graph *g, const pass_entry *p,
                            const dlc_pass_options *o, dlc_diag *d) {
   int changes = 0;
   double t0 = now_ms();
-  dlc_status st = p->run(g, d, &changes);
+  dlc_status st = p->run_opt ? p->run_opt(g, o, d, &changes)
+                             : p->run(g, d, &changes);
   if (st == DLC_OK && changes > 0)
     st = refresh(g, p->name, d);
   if (o->times_to)

@@ -73,6 +73,11 @@ static const char *unsupported_epilogue(const dlc_node *n) {
   case DLC_OP_CONV:
   case DLC_OP_CONV_TRANSPOSE:
     return epilogue_unsupported(n, 1, -1);
+  case DLC_OP_CONV_NCHWC: /* channels in the lanes, pixels in the rows */
+    if (n->epilogue->act1.kind == DLC_ACT_PRELU ||
+        n->epilogue->act2.kind == DLC_ACT_PRELU)
+      return "fused PRelu on a blocked convolution";
+    return epilogue_unsupported(n, -1, -1);
   case DLC_OP_GEMM:
   case DLC_OP_MAT_MUL: {
     int row, lane;
@@ -201,6 +206,12 @@ static const char *unsupported_use(const dlc_node *n) {
   if (has_window(n->op) &&
       (n->inputs[0]->type.rank < 3 || n->inputs[0]->type.rank > 4))
     return "only 1-D and 2-D windows are compiled";
+  if ((n->op == DLC_OP_CONV_NCHWC || n->op == DLC_OP_POOL_NCHWC) &&
+      n->outputs[0]->type.rank != 5)
+    return "only 2-D blocked windows are compiled";
+  if (n->op == DLC_OP_CONV_NCHWC && !n->inputs[1]->type.data)
+    return "a blocked convolution packs its weights at compile time: they "
+           "must be constant";
   return NULL;
 }
 
@@ -247,6 +258,21 @@ static dlc_algo choose_conv(const dlc_node *n, const dlc_window2d *w,
   *why = im2col && dlc_sched_conv_is_pointwise(w) ? "forced: conv_kind im2col"
                                                   : "window: im2col + GEMM";
   return DLC_ALGO_CONV_IM2COL;
+}
+
+/* A blocked convolution: channels in the lanes; one filter per channel
+ * reads its input lanes as vectors, the others broadcast. */
+static dlc_algo choose_conv_nchwc(const dlc_node *n, const char **why) {
+  const dlc_tensor *w = &n->inputs[1]->type;
+  int64_t group = dlc_node_get_int(n, "group");
+  (void)w;
+  (void)group;
+  *why = "output channels in the lanes, a row of pixels in registers";
+  return DLC_ALGO_CONV_NCHWC;
+}
+
+static const char *reorder_why(const dlc_node *n, const char *fallback) {
+  return n->doc && n->doc[0] ? n->doc : fallback;
 }
 
 static dlc_algo choose_gemm(const dlc_node *n, const char *kind,
@@ -381,7 +407,13 @@ dlc_algo dlc_sched_choose_algorithm(const dlc_node *n, const dlc_window2d *w,
     a = choose_gemm(n, conv_kind, why);
   else if (n->op == DLC_OP_MAT_MUL)
     a = choose_matmul(n, conv_kind, why);
-  else {
+  else if (n->op == DLC_OP_CONV_NCHWC)
+    a = choose_conv_nchwc(n, why);
+  else if (n->op == DLC_OP_NCHW_TO_NCHWC || n->op == DLC_OP_NCHWC_TO_NCHW) {
+    a = n->op == DLC_OP_NCHW_TO_NCHWC ? DLC_ALGO_REORDER_TO_NCHWC
+                                      : DLC_ALGO_REORDER_TO_NCHW;
+    *why = reorder_why(n, "a reorder");
+  } else {
     a = by_op(n->op);
     *why = "the operator's kernel";
   }
@@ -414,6 +446,13 @@ bool dlc_sched_algo_implements(dlc_algo a, const dlc_node *n) {
   case DLC_ALGO_MATMUL_MK:
   case DLC_ALGO_MATMUL_MK_PACKED:
     return n->op == DLC_OP_MAT_MUL;
+  case DLC_ALGO_CONV_NCHWC:
+    return n->op == DLC_OP_CONV_NCHWC;
+  case DLC_ALGO_REORDER_TO_NCHWC:
+    return n->op == DLC_OP_NCHW_TO_NCHWC;
+  case DLC_ALGO_REORDER_TO_NCHW:
+    return n->op == DLC_OP_NCHWC_TO_NCHW;
+
   default:
     return a != DLC_ALGO_NONE && by_op(n->op) == a;
   }

@@ -171,6 +171,74 @@ static void tile_depthwise(const dlc_target_desc *t, dlc_node_sched *r) {
   r->scratch = (r->p.plane_h * r->p.plane_w + r->p.slack) * 4;
 }
 
+/* ------------------------------------------------ blocked convolution */
+
+/* Input blocks one output block reads: all of them, or (groups narrower
+ * than the block) the blocks spanning its groups' input channels. */
+int64_t dlc_sched_nchwc_input_blocks(const dlc_node *n, int64_t block) {
+  const dlc_tensor *x = &n->inputs[0]->type, *w = &n->inputs[1]->type;
+  int64_t group = dlc_node_get_int(n, "group");
+  int64_t cin_g = w->dims[1], cout_g = w->dims[0] / group;
+  int64_t ib = x->rank == 5 ? block : 1, cbi = x->dims[1];
+  if (group == 1)
+    return cbi;
+  int64_t most = 1;
+  for (int64_t ob = 0; ob * block < w->dims[0]; ob++) {
+    int64_t last = ob * block + block - 1 < w->dims[0] ? ob * block + block - 1
+                                                       : w->dims[0] - 1;
+    int64_t lo = ob * block / cout_g * cin_g, hi = (last / cout_g + 1) * cin_g;
+    int64_t blocks = (hi + ib - 1) / ib - lo / ib;
+    most = blocks > most ? blocks : most;
+  }
+  return most < cbi ? most : cbi;
+}
+
+/* Loads per FMA of a row of `width` pixels cut into tiles of rw pixels
+ * with nb output blocks: each input-channel step loads nb weight vectors
+ * and broadcasts one value per pixel. */
+static double nchwc_loads_per_fma(int64_t width, int nb, int rw) {
+  int64_t full = width / rw, rest = width % rw;
+  double loads = (double)full * (nb + rw) + (rest ? nb + rest : 0);
+  return loads / ((double)nb * width);
+}
+
+/* Register tile (rw pixels x nb output blocks, nb*rw accumulators + nb
+ * weight vectors + one broadcast in the registers) with the fewest loads
+ * per FMA; the input-channel chunk kc keeps the chunk's packed weights
+ * within half of L2, where every row of the output re-reads them. */
+static void tile_conv_nchwc(const dlc_target_desc *t, dlc_node_sched *r) {
+  const dlc_node *n = r->node;
+  const dlc_window2d *g = &r->win;
+  int64_t block = n->outputs[0]->type.dims[4];
+  int64_t cbo = n->outputs[0]->type.dims[1];
+  int64_t nib = dlc_sched_nchwc_input_blocks(n, block);
+  bool x_blocked = n->inputs[0]->type.rank == 5;
+  int64_t ib = x_blocked ? block : 1;
+  bool flat = dlc_sched_conv_is_pointwise(g);
+  int64_t width = flat ? g->out[0] * g->out[1] : g->out[1];
+  int max_nb = dlc_node_get_int(n, "group") > 1 ? 1 : 4;
+  int best_nb = 1, best_rw = 1;
+  double best = 1e30;
+  for (int nb = 1; nb <= max_nb && nb <= cbo; nb++)
+    for (int rw = 1; nb * rw + nb + 1 <= t->vector_regs && rw <= width; rw++) {
+      double c = nchwc_loads_per_fma(width, nb, rw);
+      if (c < best - 1e-9) {
+        best = c;
+        best_nb = nb;
+        best_rw = rw;
+      }
+    }
+  r->p.row_width = width;
+  r->p.tile.mr = best_rw;
+  r->p.tile.nv = best_nb;
+  int64_t per_block = (int64_t)best_nb * g->k[0] * g->k[1] * ib * block * 4;
+  int64_t chunk = t->l2_bytes / 2 / (per_block ? per_block : 1);
+  chunk = chunk < 1 ? 1 : chunk > nib ? nib : chunk;
+  /* equal chunks: fewer passes over the output for the same budget */
+  int64_t passes = (nib + chunk - 1) / chunk;
+  r->p.tile.kc = (nib + passes - 1) / passes;
+}
+
 void dlc_sched_choose_tiling(const dlc_target_desc *t, dlc_node_sched *r) {
   const dlc_node *n = r->node;
   int64_t m, nn, k;
@@ -190,6 +258,10 @@ void dlc_sched_choose_tiling(const dlc_target_desc *t, dlc_node_sched *r) {
     padded_plane(r);
     tile_depthwise(t, r);
     break;
+  case DLC_ALGO_CONV_NCHWC:
+    tile_conv_nchwc(t, r);
+    break;
+
   case DLC_ALGO_GEMM_MK:
   case DLC_ALGO_GEMM_MK_PACKED:
   case DLC_ALGO_MATMUL_MK:

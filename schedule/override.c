@@ -10,6 +10,7 @@
  * `FILE: nodes.NAME.FIELD: ...`, never wrong code. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "schedule/schedule_impl.h"
@@ -110,6 +111,34 @@ static void check_fields(ov_ctx *c, const cJSON *o, const char *node) {
   }
 }
 
+/* conv_nchwc's tile: mr pixels x nv output blocks in registers (with nv
+ * weight vectors and a broadcast), kc input blocks per chunk. */
+static void nchwc_tile(ov_ctx *c, dlc_node_sched *r, const char *node,
+                       int64_t mr, int64_t nv, int64_t kc) {
+  memset(&r->p, 0, sizeof r->p);
+  dlc_sched_choose_tiling(&c->s->target, r);
+  const dlc_node *n = r->node;
+  int64_t nib = dlc_sched_nchwc_input_blocks(n, n->outputs[0]->type.dims[4]);
+  int64_t rw = mr ? mr : r->p.tile.mr, nb = nv ? nv : r->p.tile.nv;
+  int64_t max_nb = dlc_node_get_int(n, "group") > 1 ? 1 : 4;
+  char what[96];
+  snprintf(what, sizeof what, "%d pixels x %d blocks", (int)rw, (int)nb);
+  if (nb > max_nb)
+    ov_error(c, node, "nv", "cannot honour: at most %s output blocks per "
+             "tile here", max_nb == 1 ? "1" : "4");
+  else if (rw > 32 || nb * rw + nb + 1 > c->s->target.vector_regs)
+    ov_error(c, node, mr ? "mr" : "nv",
+             "cannot honour: %s do not fit the registers", what);
+  else if (kc > nib)
+    ov_error(c, node, "kc", "cannot honour: kc must be between 1 and the "
+             "input blocks%s", "");
+  else {
+    r->p.tile.mr = (int)rw;
+    r->p.tile.nv = (int)nb;
+    r->p.tile.kc = kc ? kc : r->p.tile.kc;
+  }
+}
+
 /* Re-derives the record for its (new) algorithm, then applies the fields. */
 static void apply_tile(ov_ctx *c, dlc_node_sched *r, const cJSON *o,
                        const char *node) {
@@ -119,6 +148,10 @@ static void apply_tile(ov_ctx *c, dlc_node_sched *r, const cJSON *o,
     return;
   if (rows && r->algo != DLC_ALGO_CONV_IM2COL) {
     ov_error(c, node, "rows", "rows needs conv_im2col%s", NULL);
+    return;
+  }
+  if ((mr || nv || kc) && r->algo == DLC_ALGO_CONV_NCHWC) {
+    nchwc_tile(c, r, node, mr, nv, kc);
     return;
   }
   if ((mr || nv || kc) && !(dlc_algo_traits(r->algo) & DLC_AT_TILE)) {

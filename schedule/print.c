@@ -49,6 +49,8 @@ static void put_params(out_buf *b, const dlc_node_sched *r) {
   const dlc_kernel_params *p = &r->p;
   if (dlc_algo_traits(r->algo) & DLC_AT_TILE)
     put(b, " mr=%d nv=%d kc=%" PRId64, p->tile.mr, p->tile.nv, p->tile.kc);
+  if (r->algo == DLC_ALGO_CONV_NCHWC)
+    put(b, " rw=%d nb=%d kc=%" PRId64, p->tile.mr, p->tile.nv, p->tile.kc);
   if (r->algo == DLC_ALGO_CONV_IM2COL)
     put(b, " rows=%" PRId64, p->rows);
   if (p->plane_h)

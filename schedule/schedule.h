@@ -93,6 +93,11 @@ enum { DLC_DW_MAX_TAPS = 64 };
 void dlc_schedule_gemm_epi_axes(const dlc_node *n, int *row_axis,
                                 int *lane_axis);
 
+/* Input blocks (of the input's block: 1 for a plain input) that one
+ * output block of a ConvNchwc reads (its weights are packed per output
+ * block): all of them, or the blocks spanning the groups of its lanes. */
+int64_t dlc_sched_nchwc_input_blocks(const dlc_node *n, int64_t block);
+
 /* Sliding-window geometry of Conv, ConvTranspose and the pools, as 2-D
  * (1-D is H = 1): kernel, strides, dilations and pads after auto_pad. */
 typedef struct dlc_window2d {
@@ -119,6 +124,8 @@ typedef struct dlc_kernel_params {
   int64_t rows;       /* conv_im2col: output rows per column-buffer chunk */
   int64_t slack;      /* conv_depthwise: zeroed floats after the plane that
                          the last row's vector loads may touch */
+  int64_t row_width;  /* conv_nchwc: pixels of the rows it tiles: Wo, or
+                         Ho*Wo (a 1x1 stride-1 unpadded plane, one row) */
 } dlc_kernel_params;
 
 typedef enum dlc_sched_kind {

@@ -180,8 +180,13 @@ static dlc_schedule *last_sched;
 
 /* name NULL: -O2 and the memory plan; "plan_memory": the plan only (the
  * schedule stage's planner); else that one pass. */
+/* assign_layout's block in optimise (0: the layout stays plain, as the
+ * structural tests below expect). */
+static int layout_block;
+
 static bool optimise(dlc_graph *g, const char *name, char *why, size_t size) {
-  dlc_pass_options o = {.opt_level = 2, .verify_each = true};
+  dlc_pass_options o = {.opt_level = 2, .verify_each = true,
+                        .layout_block = layout_block};
   dlc_diag d;
   dlc_diag_init(&d, "passes");
   bool plan = !name || !strcmp(name, "plan_memory");
@@ -234,11 +239,13 @@ static bool check_case(const fcase *c, const char *pass, char *why,
   return ok;
 }
 
+/* With AVX-512's block (16): assign_layout alone and at the end of -O2. */
 Test(passes, every_pass_alone_and_O2_keep_every_fixture_output) {
   static fcase cases[128];
   int n = load_cases(cases, 128), failed = 0, runs = 0;
   int np = dlc_passes_count();
   cr_assert_geq(n, 90, "only %d cases", n);
+  layout_block = 16;
   for (int i = 0; i < n; i++)
     for (int p = 0; p <= np; p++) {
       const char *pass = p < np ? dlc_pass_name(p) : NULL;
@@ -251,8 +258,58 @@ Test(passes, every_pass_alone_and_O2_keep_every_fixture_output) {
       }
     }
   free_cases(cases, n);
+  layout_block = 0;
   cr_assert_eq(failed, 0, "%d of %d (case, pass) runs changed the outputs",
                failed, runs);
+}
+
+/* AVX2's and NEON's blocks, and a block no channel count of the fixtures
+ * is a multiple of (3: padding lanes everywhere), after -O2. */
+Test(passes, blocked_layout_keeps_every_fixture_output_at_blocks_3_4_8) {
+  static fcase cases[128];
+  int n = load_cases(cases, 128), failed = 0;
+  static const int blocks[] = {3, 4, 8};
+  for (int b = 0; b < 3; b++)
+    for (int i = 0; i < n; i++) {
+      char why[1024] = "";
+      layout_block = blocks[b];
+      if (!check_case(&cases[i], "assign_layout", why, sizeof why) ||
+          !check_case(&cases[i], NULL, why, sizeof why)) {
+        failed++;
+        cr_log_error("%s at block %d: %s", cases[i].name, blocks[b], why);
+      }
+    }
+  layout_block = 0;
+  free_cases(cases, n);
+  cr_assert_eq(failed, 0, "%d (case, block) runs changed the outputs", failed);
+}
+
+/* Every convolution of a residual net is blocked, and the only reorder is
+ * the one before the classifier head. */
+Test(passes, resnet_convs_are_blocked_with_one_reorder_before_the_head) {
+  char path[1024], why[1024];
+  snprintf(path, sizeof path, "%s/%s/model.json", FIXTURES, "net_resnet_basic_block");
+  dlc_graph *g = load(path);
+  layout_block = 16;
+  cr_assert(optimise(g, NULL, why, sizeof why), "%s", why);
+  layout_block = 0;
+  int convs = 0, blocked = 0, to_plain = 0, to_blocked = 0;
+  for (size_t i = 0; i < g->nodes.n; i++) {
+    const dlc_node *nd = g->nodes.items[i];
+    if (nd->dead)
+      continue;
+    convs += nd->op == DLC_OP_CONV;
+    blocked += nd->op == DLC_OP_CONV_NCHWC;
+    to_plain += nd->op == DLC_OP_NCHWC_TO_NCHW;
+    to_blocked += nd->op == DLC_OP_NCHW_TO_NCHWC;
+    if (nd->op == DLC_OP_CONV_NCHWC)
+      cr_assert_eq(nd->outputs[0]->type.rank, 5, "%s", nd->name);
+  }
+  cr_assert_eq(convs, 0, "%d plain Convs left", convs);
+  cr_assert_geq(blocked, 2);
+  cr_assert_eq(to_plain, 1, "%d reorders to NCHW", to_plain);
+  cr_assert_eq(to_blocked, 0, "%d reorders to NCHWc", to_blocked);
+  dlc_graph_destroy(g);
 }
 
 /* ------------------------------------------------------------ structure */

@@ -25,12 +25,17 @@ static dlc_graph *load_net(const char *net) {
   return th_load(path);
 }
 
+/* assign_layout's block for schedule() and expect_matches_interpreter():
+ * 0, the target's; 1, the plain layout (the tests of the NCHW kernels). */
+static int layout_block;
+
 /* Passes at -O2, then the schedule and plan for cpu (NULL: generic). */
 static dlc_schedule *schedule(dlc_graph *g, const char *cpu,
                               const char *override, const char *conv_kind,
                               dlc_diag *d) {
   dlc_driver_options o;
   dlc_driver_options_init(&o);
+  o.passes.layout_block = layout_block;
   o.codegen.cpu = cpu;
   o.schedule.override_path = override;
   o.schedule.conv_kind = conv_kind;
@@ -106,6 +111,7 @@ Test(schedule, target_descriptions_follow_the_cpu_table) {
 /* ----------------------------------------------------------- the choice */
 
 Test(schedule, convolutions_and_products_get_the_kernel_their_shape_needs) {
+  layout_block = 1;
   dlc_diag d;
   dlc_diag_init(&d, "choice");
   dlc_graph *g = load_net("net_mobilenetv2_block");
@@ -247,6 +253,7 @@ static void expect_matches_interpreter(dlc_graph *g, const char *override) {
   dlc_graph *ref = dlc_graph_clone(g);
   dlc_driver_options o;
   dlc_driver_options_init(&o);
+  o.passes.layout_block = layout_block;
   o.schedule.override_path = override;
   o.codegen.runtime_lib = tcg_runtime_for_shared();
   dlc_diag d;
@@ -278,6 +285,7 @@ static void expect_matches_interpreter(dlc_graph *g, const char *override) {
 }
 
 Test(schedule, an_override_is_honoured_and_still_correct, .timeout = 300) {
+  layout_block = 1;
   const char *file = write_temp(
       "{\"nodes\": {\"conv2\": {\"algorithm\": \"conv_im2col\", \"rows\": 3, "
       "\"mr\": 3, \"nv\": 1, \"kc\": 40},"
@@ -308,7 +316,57 @@ typedef struct bad_override {
   const char *json, *message;
 } bad_override;
 
+/* The blocked convolution's tile: pixels, output blocks, input chunk. */
+Test(schedule, a_blocked_convolution_tile_override_is_honoured_and_correct,
+     .timeout = 300) {
+  const char *file = write_temp(
+      "{\"nodes\": {\"conv2\": {\"mr\": 3, \"nv\": 2, \"kc\": 1}}}");
+  dlc_graph *g = load_net("net_resnet_basic_block");
+  dlc_diag d;
+  dlc_diag_init(&d, "override");
+  dlc_schedule *s = schedule(g, NULL, file, NULL, &d);
+  cr_assert_not_null(s, "%s", d.messages.n ? d.messages.items[0] : "");
+  const dlc_node_sched *r = record(s, "conv2");
+  cr_expect_eq(r->algo, DLC_ALGO_CONV_NCHWC);
+  cr_expect(r->overridden);
+  cr_expect_eq(r->p.tile.mr, 3);
+  cr_expect_eq(r->p.tile.nv, 2);
+  cr_expect_eq(r->p.tile.kc, 1);
+  dlc_schedule_destroy(s);
+  dlc_graph_destroy(g);
+  g = load_net("net_resnet_basic_block");
+  expect_matches_interpreter(g, file); /* several input chunks */
+  dlc_graph_destroy(g);
+  unlink(file);
+  static const bad_override bad[] = {
+      {"{\"nodes\": {\"conv2\": {\"algorithm\": \"conv_im2col\"}}}",
+       "'conv_im2col' does not compute this operator"},
+      {"{\"nodes\": {\"conv2\": {\"nv\": 5}}}",
+       "nodes.conv2.nv: cannot honour: at most 4 output blocks"},
+      {"{\"nodes\": {\"conv2\": {\"mr\": 14, \"nv\": 2}}}",
+       "nodes.conv2.mr: cannot honour: 14 pixels x 2 blocks do not fit"},
+      {"{\"nodes\": {\"conv2\": {\"kc\": 1000}}}",
+       "nodes.conv2.kc: cannot honour: kc must be between 1 and the"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    file = write_temp(bad[i].json);
+    g = load_net("net_resnet_basic_block");
+    dlc_diag_free(&d);
+    dlc_diag_init(&d, "model.json");
+    s = schedule(g, NULL, file, NULL, &d);
+    cr_expect_null(s, "%s: accepted", bad[i].json);
+    cr_expect(dlc_diag_contains(&d, bad[i].message), "%s: want '%s', got '%s'",
+              bad[i].json, bad[i].message,
+              d.messages.n ? d.messages.items[0] : "(none)");
+    dlc_schedule_destroy(s);
+    dlc_graph_destroy(g);
+    unlink(file);
+  }
+  dlc_diag_free(&d);
+}
+
 Test(schedule, an_override_the_kernel_cannot_honour_is_a_located_error) {
+  layout_block = 1;
   static const bad_override cases[] = {
       {"{\"nodes\": {\"nope\": {}}}", "nodes.nope: no node named 'nope'"},
       {"{\"nodes\": {\"conv2\": {\"algorithm\": \"conv_fft\"}}}",
@@ -378,7 +436,7 @@ Test(schedule, scratch_shares_the_arena_by_liveness) {
     dlc_schedule_options so = {.in_place = true};
     dlc_schedule *act = NULL;
     dlc_graph *h = load_net(nets[i]);
-    dlc_pass_options po = {.opt_level = 2};
+    dlc_pass_options po = {.opt_level = 2, .layout_block = s->target.vl};
     cr_assert_eq(dlc_passes_run(h, &po, &d), DLC_OK);
     cr_assert_eq(dlc_schedule_create(h, &s->target, &so, &act, &d), DLC_OK);
     int64_t bound = dlc_plan_lower_bound(h, act);
@@ -479,11 +537,13 @@ static char *run_dlc(const char *args) {
 
 Test(schedule, show_stats_and_check_print_the_schedule) {
   char *out = run_dlc("show -O2 " FIXTURES "/net_resnet_basic_block/model.json");
-  cr_expect(strstr(out, "conv2 (Conv): conv_im2col mr=") != NULL, "%s", out);
+  cr_expect(strstr(out, "conv2 (ConvNchwc): conv_nchwc rw=") != NULL, "%s", out);
+  cr_expect(strstr(out, "y_to_nchw (NchwcToNchw): reorder_to_nchw (a graph "
+                        "output is plain)") != NULL, "%s", out);
   cr_expect(strstr(out, "; schedule for x86_64") != NULL, "%s", out);
   free(out);
   out = run_dlc("stats --json -O2 " FIXTURES "/net_resnet_basic_block/model.json");
-  cr_expect(strstr(out, "\"schedule\":") && strstr(out, "\"algorithm\":\t\"conv_im2col\""),
+  cr_expect(strstr(out, "\"schedule\":") && strstr(out, "\"algorithm\":\t\"conv_nchwc\""),
             "%s", out);
   free(out);
   const char *file = write_temp("{\"nodes\": {\"conv2\": {\"algorithm\": \"gemm_mk\"}}}");
@@ -514,7 +574,7 @@ Test(schedule, show_stats_and_check_print_the_schedule) {
   /* the picture carries each node's schedule too */
   out = run_dlc("show --format dot -O2 " FIXTURES
                 "/net_resnet_basic_block/model.json");
-  cr_expect(strstr(out, "digraph") && strstr(out, "\\nconv_im2col mr="),
+  cr_expect(strstr(out, "digraph") && strstr(out, "\\nconv_nchwc rw="),
             "%s", out);
   free(out);
   /* --max-workspace refuses naming the node; a bad size is a usage error */
