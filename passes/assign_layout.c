@@ -219,6 +219,95 @@ static void assign_concat(layout *l, dlc_node *n) {
   replace(l, n, DLC_OP_CONCAT, n->n_inputs, in);
 }
 
+/* ------------------------------------------ per-channel constants, steps */
+
+/* A constant of C elements (shape [C], [C, 1, 1] or [1, C, 1, 1]) as a
+ * blocked [1, Cb, 1, 1, B] constant, zero in the padding lanes. */
+static dlc_value *blocked_channel_const(layout *l, const dlc_value *v,
+                                        int64_t channels) {
+  const float *src = pu_const_f32(v);
+  if (!src || dlc_tensor_numel(&v->type) != channels)
+    return NULL;
+  int64_t cb = (channels + l->block - 1) / l->block;
+  float *dst = calloc((size_t)(cb * l->block) + 1, sizeof *dst);
+  DLC_ASSERT(dst != NULL);
+  memcpy(dst, src, (size_t)channels * sizeof *dst);
+  int64_t dims[5] = {1, cb, 1, 1, l->block};
+  const char *name = dlc_arena_printf(l->g->arena, "%s_nchwc", v->name);
+  dlc_value *c = pu_add_f32(l->g, name, 5, dims, dst);
+  free(dst);
+  return c;
+}
+
+/* An operand of a blocked element-wise step: a scalar, a blocked value of
+ * x's shape or a per-channel one, or a per-channel constant re-laid out. */
+static dlc_value *blocked_operand(layout *l, dlc_value *v, const dlc_value *x) {
+  if (dlc_tensor_numel(&v->type) == 1)
+    return v;
+  dlc_value *b = blocked_of(l, v);
+  if (b && v->type.rank == 4 && operands_match(&v->type, &x->type))
+    return b;
+  /* [C, 1, 1] or [1, C, 1, 1] broadcast along x's axis 1 */
+  const dlc_tensor *t = &v->type;
+  bool per_channel =
+      (t->rank == 3 || (t->rank == 4 && t->dims[0] == 1)) &&
+      t->dims[t->rank - 3] == x->type.dims[1] && t->dims[t->rank - 2] == 1 &&
+      t->dims[t->rank - 1] == 1;
+  return per_channel ? blocked_channel_const(l, v, x->type.dims[1]) : NULL;
+}
+
+/* Steps that keep finite padding lanes finite (no Div, Pow, Exp, Sqrt). */
+static bool step_keeps_padding_finite(const char *op) {
+  static const char *const ok[] = {"Relu", "LeakyRelu", "Elu", "Sigmoid",
+                                   "Tanh", "Clip", "HardSigmoid", "HardSwish",
+                                   "SiLU", "Gelu", "Erf", "Add", "Sub", "Mul",
+                                   "PRelu"};
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+    if (!strcmp(op, ok[i]))
+      return true;
+  return false;
+}
+
+static void assign_fused(layout *l, dlc_node *n) {
+  dlc_value *xb = blocked_of(l, n->inputs[0]);
+  const dlc_attr *ops = dlc_node_find_attr(n, "ops");
+  if (!xb || !ops || !is_f32_rank(n->outputs[0], 4) || n->n_inputs > 64)
+    return;
+  for (int i = 0; i < ops->n; i++)
+    if (!step_keeps_padding_finite(ops->strings[i]))
+      return;
+  dlc_value *in[64] = {xb};
+  for (int i = 1; i < n->n_inputs; i++)
+    if (!(in[i] = blocked_operand(l, n->inputs[i], n->inputs[0])))
+      return;
+  replace(l, n, DLC_OP_FUSED_ELEMENTWISE, n->n_inputs, in);
+}
+
+/* y = x * scale[c] + shift[c]: a FusedElementwise Mul, Add on blocked
+ * constants. */
+static void assign_scale_shift(layout *l, dlc_node *n) {
+  dlc_value *xb = blocked_of(l, n->inputs[0]);
+  if (!xb || !is_f32_rank(n->outputs[0], 4))
+    return;
+  int64_t ch = n->inputs[0]->type.dims[1];
+  dlc_value *in[3] = {xb, blocked_channel_const(l, n->inputs[1], ch),
+                      blocked_channel_const(l, n->inputs[2], ch)};
+  if (!in[1] || !in[2])
+    return;
+  dlc_node *r = replace(l, n, DLC_OP_FUSED_ELEMENTWISE, 3, in);
+  static const char *const steps[2] = {"Mul", "Add"};
+  dlc_attr *a = dlc_node_add_attr(l->g, r, "ops", DLC_ATTR_STRINGS);
+  a->n = 2;
+  a->strings = dlc_arena_alloc(l->g->arena, sizeof steps);
+  memcpy(a->strings, steps, sizeof steps);
+  static const int64_t operands[2] = {1, 2}, swapped[2] = {0, 0};
+  static const double zero[2] = {0, 0};
+  dlc_node_set_ints(l->g, r, "operands", operands, 2);
+  dlc_node_set_ints(l->g, r, "swapped", swapped, 2);
+  dlc_node_set_floats(l->g, r, "alpha", zero, 2);
+  dlc_node_set_floats(l->g, r, "beta", zero, 2);
+}
+
 static void assign_pool(layout *l, dlc_node *n) {
   dlc_value *xb = blocked_of(l, n->inputs[0]);
   if (!xb || !is_f32_rank(n->outputs[0], 4) ||
@@ -240,6 +329,12 @@ static void assign_node(layout *l, dlc_node *n) {
     return;
   case DLC_OP_CONCAT:
     assign_concat(l, n);
+    return;
+  case DLC_OP_FUSED_ELEMENTWISE:
+    assign_fused(l, n);
+    return;
+  case DLC_OP_SCALE_SHIFT:
+    assign_scale_shift(l, n);
     return;
   case DLC_OP_MAX_POOL:
   case DLC_OP_AVERAGE_POOL:
