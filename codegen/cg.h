@@ -363,7 +363,29 @@ int64_t cg_pack_b_floats(int64_t k, int64_t n, int nc);
 
 /* cg_nchwc.c: the blocked layout's kernels */
 extern const cg_emitter cg_emit_reorder_to_nchwc, cg_emit_reorder_to_nchw,
-    cg_emit_conv_nchwc;
+    cg_emit_conv_nchwc, cg_emit_conv_nchwc_depthwise, cg_emit_pool_nchwc,
+    cg_emit_global_pool_nchwc;
+
+/* Window walking shared by the blocked kernels (cg_nchwc.c). A loop over
+ * [lo, hi) with run-time bounds, possibly empty: */
+typedef struct cg_nc_loop {
+  LLVMBasicBlockRef body, exit;
+  LLVMValueRef iv, hi;
+} cg_nc_loop;
+LLVMValueRef cg_nc_loop_begin(cg_fn *f, cg_nc_loop *l, LLVMValueRef lo,
+                              LLVMValueRef hi);
+void cg_nc_loop_end(cg_fn *f, cg_nc_loop *l);
+/* Taps [*kh0, *kh1) of output row oh (a run-time value) whose input row
+ * lies in [lo, hi). */
+void cg_nc_clip_rows(cg_fn *f, const dlc_window2d *g, LLVMValueRef oh,
+                     int64_t lo, int64_t hi, LLVMValueRef *kh0,
+                     LLVMValueRef *kh1);
+/* Taps [*kw0, *kw1) of output column ow whose input column lies in
+ * [lo, hi) (empty: kw0 >= kw1). */
+void cg_nc_clip_cols(const dlc_window2d *g, int64_t ow, int64_t lo,
+                     int64_t hi, int64_t *kw0, int64_t *kw1);
+/* Output columns [*a, *b) whose every tap is inside the image. */
+void cg_nc_interior(const dlc_window2d *g, int64_t *a, int64_t *b);
 
 extern const cg_emitter cg_emit_conv_pointwise, cg_emit_conv_im2col,
     cg_emit_conv_depthwise, cg_emit_gemm_mk, cg_emit_gemm_mk_packed,

@@ -52,6 +52,9 @@ static const cg_emitter *const emitters[] = {
     [DLC_ALGO_REORDER_TO_NCHWC] = &cg_emit_reorder_to_nchwc,
     [DLC_ALGO_REORDER_TO_NCHW] = &cg_emit_reorder_to_nchw,
     [DLC_ALGO_CONV_NCHWC] = &cg_emit_conv_nchwc,
+    [DLC_ALGO_CONV_NCHWC_DEPTHWISE] = &cg_emit_conv_nchwc_depthwise,
+    [DLC_ALGO_POOL_NCHWC] = &cg_emit_pool_nchwc,
+    [DLC_ALGO_GLOBAL_POOL_NCHWC] = &cg_emit_global_pool_nchwc,
 };
 
 _Static_assert(sizeof emitters / sizeof *emitters == DLC_ALGO_COUNT,

@@ -179,13 +179,8 @@ static bool prepare_conv_nchwc(cg_ctx *c, const dlc_node *n, cg_call *call) {
 }
 
 /* A loop over [lo, hi) with run-time bounds (possibly empty). */
-typedef struct nc_loop {
-  LLVMBasicBlockRef body, exit;
-  LLVMValueRef iv, hi;
-} nc_loop;
-
-static LLVMValueRef nc_loop_begin(cg_fn *f, nc_loop *l, LLVMValueRef lo,
-                                  LLVMValueRef hi) {
+LLVMValueRef cg_nc_loop_begin(cg_fn *f, cg_nc_loop *l, LLVMValueRef lo,
+                              LLVMValueRef hi) {
   LLVMBasicBlockRef pre = LLVMGetInsertBlock(f->b);
   l->body = LLVMAppendBasicBlockInContext(f->c->llc, f->fn, "rloop");
   l->exit = LLVMAppendBasicBlockInContext(f->c->llc, f->fn, "rdone");
@@ -198,7 +193,7 @@ static LLVMValueRef nc_loop_begin(cg_fn *f, nc_loop *l, LLVMValueRef lo,
   return l->iv;
 }
 
-static void nc_loop_end(cg_fn *f, nc_loop *l) {
+void cg_nc_loop_end(cg_fn *f, cg_nc_loop *l) {
   LLVMValueRef next = LLVMBuildNSWAdd(f->b, l->iv, cg_i64(f, 1), "");
   LLVMBasicBlockRef latch = LLVMGetInsertBlock(f->b);
   LLVMBuildCondBr(f->b, LLVMBuildICmp(f->b, LLVMIntSLT, next, l->hi, ""),
@@ -215,6 +210,28 @@ static LLVMValueRef smax(cg_fn *f, LLVMValueRef a, LLVMValueRef b) {
 static LLVMValueRef smin(cg_fn *f, LLVMValueRef a, LLVMValueRef b) {
   return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSLT, a, b, ""), a, b,
                          "");
+}
+
+/* Taps kh of output row oh whose input row oh*s - pb + kh*d lies in
+ * [lo, hi): [*kh0, *kh1), computed at run time (possibly empty). */
+void cg_nc_clip_rows(cg_fn *f, const dlc_window2d *g, LLVMValueRef oh,
+                     int64_t lo, int64_t hi, LLVMValueRef *kh0,
+                     LLVMValueRef *kh1) {
+  /* kh0 = ceil((lo + pb - oh*s) / d) when positive; kh1 from hi - 1 */
+  LLVMValueRef top = cg_affine(f, cg_i64(f, lo + g->pb[0]), oh, -g->s[0]);
+  LLVMValueRef up = LLVMBuildSDiv(
+      f->b, LLVMBuildAdd(f->b, top, cg_i64(f, g->d[0] - 1), ""),
+      cg_i64(f, g->d[0]), "");
+  *kh0 = smax(f, up, cg_i64(f, 0));
+  LLVMValueRef bottom = LLVMBuildAdd(f->b, top, cg_i64(f, hi - 1 - lo), "");
+  LLVMValueRef down = LLVMBuildAdd(
+      f->b, LLVMBuildSDiv(f->b, smax(f, bottom, cg_i64(f, -1)),
+                          cg_i64(f, g->d[0]), ""),
+      cg_i64(f, 1), "");
+  down = LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSLT, bottom,
+                                             cg_i64(f, 0), ""),
+                         cg_i64(f, 0), down, "");
+  *kh1 = smin(f, down, cg_i64(f, g->k[0]));
 }
 
 /* One tile: npix pixels from ow0 (a value), nbg blocks from ob0, taps kw in
@@ -355,23 +372,23 @@ static void tile_store(cg_fn *f, nc_row *r, const nc_tile *t) {
 
 static void emit_tile(cg_fn *f, nc_row *r, const nc_tile *t) {
   tile_init(f, r, t);
-  nc_loop lc, lh;
-  LLVMValueRef il = nc_loop_begin(f, &lc, cg_i64(f, r->il0), cg_i64(f, r->il1));
-  LLVMValueRef kh = nc_loop_begin(f, &lh, r->kh0, r->kh1);
+  cg_nc_loop lc, lh;
+  LLVMValueRef il = cg_nc_loop_begin(f, &lc, cg_i64(f, r->il0), cg_i64(f, r->il1));
+  LLVMValueRef kh = cg_nc_loop_begin(f, &lh, r->kh0, r->kh1);
   tile_taps(f, r, t, il, kh);
-  nc_loop_end(f, &lh);
-  nc_loop_end(f, &lc);
+  cg_nc_loop_end(f, &lh);
+  cg_nc_loop_end(f, &lc);
   tile_store(f, r, t);
 }
 
-/* The taps [kw0, kw1) of pixel ow that fall inside the image. */
-static void clip_kw(const dlc_window2d *g, int64_t ow, int64_t *kw0,
-                    int64_t *kw1) {
+/* The taps [kw0, kw1) of pixel ow whose input column lies in [lo, hi). */
+void cg_nc_clip_cols(const dlc_window2d *g, int64_t ow, int64_t lo,
+                     int64_t hi, int64_t *kw0, int64_t *kw1) {
   *kw0 = g->k[1];
   *kw1 = 0;
   for (int64_t kw = 0; kw < g->k[1]; kw++) {
     int64_t iw = ow * g->s[1] - g->pb[1] + kw * g->d[1];
-    if (iw >= 0 && iw < g->in[1]) {
+    if (iw >= lo && iw < hi) {
       *kw0 = kw < *kw0 ? kw : *kw0;
       *kw1 = kw + 1;
     }
@@ -379,7 +396,7 @@ static void clip_kw(const dlc_window2d *g, int64_t ow, int64_t *kw0,
 }
 
 /* The pixels whose every tap is inside the row: [*a, *b). */
-static void interior(const dlc_window2d *g, int64_t *a, int64_t *b) {
+void cg_nc_interior(const dlc_window2d *g, int64_t *a, int64_t *b) {
   *a = (g->pb[1] + g->s[1] - 1) / g->s[1];
   int64_t reach = g->in[1] - 1 + g->pb[1] - (g->k[1] - 1) * g->d[1];
   *b = reach < 0 ? 0 : reach / g->s[1] + 1;
@@ -389,7 +406,7 @@ static void interior(const dlc_window2d *g, int64_t *a, int64_t *b) {
 
 static void edge_pixel(cg_fn *f, nc_row *r, int nbg, int64_t ow) {
   nc_tile t = {.ow0 = cg_i64(f, ow), .npix = 1, .nbg = nbg};
-  clip_kw(&r->s->g, ow, &t.kw0, &t.kw1);
+  cg_nc_clip_cols(&r->s->g, ow, 0, r->s->g.in[1], &t.kw0, &t.kw1);
   if (t.kw0 >= t.kw1) { /* every tap in the padding: bias, epilogue */
     t.kw0 = t.kw1 = 0;
   }
@@ -401,7 +418,7 @@ static void emit_row(cg_fn *f, nc_row *r, int nbg) {
   const nc_shape *s = r->s;
   const dlc_window2d *g = &s->g;
   int64_t a, b;
-  interior(g, &a, &b);
+  cg_nc_interior(g, &a, &b);
   for (int64_t ow = 0; ow < a; ow++)
     edge_pixel(f, r, nbg, ow);
   int64_t tiles = (b - a) / s->rw, rest = (b - a) % s->rw;
@@ -427,21 +444,7 @@ static void emit_chunk(cg_fn *f, nc_row *r, int nbg) {
   const dlc_window2d *g = &r->s->g;
   cg_loop lh;
   r->oh = cg_for_begin(f, &lh, 0, g->out[0], 1);
-  /* kh0 = ceil((pb - oh*s) / d) when positive; kh1 from the bottom edge */
-  LLVMValueRef top = cg_affine(f, cg_i64(f, g->pb[0]), r->oh, -g->s[0]);
-  LLVMValueRef up = LLVMBuildSDiv(
-      f->b, LLVMBuildAdd(f->b, top, cg_i64(f, g->d[0] - 1), ""),
-      cg_i64(f, g->d[0]), "");
-  r->kh0 = smax(f, up, cg_i64(f, 0));
-  LLVMValueRef bottom = LLVMBuildAdd(f->b, top, cg_i64(f, g->in[0] - 1), "");
-  LLVMValueRef down = LLVMBuildAdd(
-      f->b, LLVMBuildSDiv(f->b, smax(f, bottom, cg_i64(f, -1)),
-                          cg_i64(f, g->d[0]), ""),
-      cg_i64(f, 1), "");
-  down = LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSLT, bottom,
-                                             cg_i64(f, 0), ""),
-                         cg_i64(f, 0), down, "");
-  r->kh1 = smin(f, down, cg_i64(f, g->k[0]));
+  cg_nc_clip_rows(f, g, r->oh, 0, g->in[0], &r->kh0, &r->kh1);
   emit_row(f, r, nbg);
   cg_for_end(f, &lh);
 }

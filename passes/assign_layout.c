@@ -33,9 +33,6 @@
 
 #include "pass_util.h"
 
-/* PoolNchwc has a reference kernel but no compiled one yet. */
-enum { BLOCKED_POOLS = 0 };
-
 typedef struct layout {
   dlc_graph *g;
   pu_uses *u;
@@ -111,11 +108,18 @@ static bool epilogue_blockable(const dlc_node *n) {
   return !e || (e->act1.kind != DLC_ACT_PRELU && e->act2.kind != DLC_ACT_PRELU);
 }
 
-/* One filter per channel: the blocked depthwise kernel is not there yet,
- * the plain one stays. */
+/* One filter per input channel. With one output per channel and a
+ * blocked input it runs on the blocks (each tap one vector FMA); with a
+ * plain input, or several outputs per channel, the plain kernel stays
+ * (the dense blocked kernel would broadcast B lanes to use one). */
 static bool is_depthwise(const dlc_node *n) {
   int64_t group = dlc_node_get_int(n, "group");
   return group > 1 && n->inputs[1]->type.dims[1] == 1;
+}
+
+static bool depthwise_blockable(const layout *l, const dlc_node *n) {
+  int64_t group = dlc_node_get_int(n, "group");
+  return n->inputs[1]->type.dims[0] == group && blocked_of(l, n->inputs[0]);
 }
 
 /* More than a third of the lanes padding (3 RGB planes of a 1x1 head, 10
@@ -124,17 +128,18 @@ static bool mostly_padding(int64_t channels, int64_t block) {
   return (channels + block - 1) / block * block * 2 > channels * 3;
 }
 
-static bool conv_blockable(const dlc_node *n, int64_t block) {
+static bool conv_blockable(const layout *l, const dlc_node *n) {
   const dlc_value *w = n->inputs[1];
   int ni = dlc_node_op_inputs(n);
   return is_f32_rank(n->inputs[0], 4) && is_f32_rank(w, 4) && w->type.data &&
-         !is_depthwise(n) && !mostly_padding(w->type.dims[0], block) &&
+         (!is_depthwise(n) || depthwise_blockable(l, n)) &&
+         !mostly_padding(w->type.dims[0], l->block) &&
          (ni < 3 || !n->inputs[2] || n->inputs[2]->type.data) &&
          is_f32_rank(n->outputs[0], 4) && epilogue_blockable(n);
 }
 
 static void assign_conv(layout *l, dlc_node *n) {
-  if (!conv_blockable(n, l->block))
+  if (!conv_blockable(l, n))
     return;
   dlc_value *in[64];
   if (n->n_inputs > 64)
@@ -340,8 +345,7 @@ static void assign_node(layout *l, dlc_node *n) {
   case DLC_OP_AVERAGE_POOL:
   case DLC_OP_GLOBAL_AVERAGE_POOL:
   case DLC_OP_GLOBAL_MAX_POOL:
-    if (BLOCKED_POOLS)
-      assign_pool(l, n);
+    assign_pool(l, n);
     return;
   default:
     if (per_channel_unary(n->op))

@@ -260,15 +260,29 @@ static dlc_algo choose_conv(const dlc_node *n, const dlc_window2d *w,
   return DLC_ALGO_CONV_IM2COL;
 }
 
+/* One filter per channel on a blocked input: each tap is one vector FMA. */
+bool dlc_sched_nchwc_is_depthwise(const dlc_node *n) {
+  const dlc_tensor *x = &n->inputs[0]->type, *w = &n->inputs[1]->type;
+  int64_t group = dlc_node_get_int(n, "group");
+  return x->rank == 5 && group > 1 && w->dims[1] == 1 && w->dims[0] == group;
+}
+
 /* A blocked convolution: channels in the lanes; one filter per channel
  * reads its input lanes as vectors, the others broadcast. */
 static dlc_algo choose_conv_nchwc(const dlc_node *n, const char **why) {
-  const dlc_tensor *w = &n->inputs[1]->type;
-  int64_t group = dlc_node_get_int(n, "group");
-  (void)w;
-  (void)group;
+  if (dlc_sched_nchwc_is_depthwise(n)) {
+    *why = "one filter per channel: each tap one vector FMA on the block";
+    return DLC_ALGO_CONV_NCHWC_DEPTHWISE;
+  }
   *why = "output channels in the lanes, a row of pixels in registers";
   return DLC_ALGO_CONV_NCHWC;
+}
+
+static dlc_algo choose_pool_nchwc(const dlc_node *n, const char **why) {
+  const char *kind = dlc_node_get_string(n, "kind");
+  bool global = kind && strncmp(kind, "Global", 6) == 0;
+  *why = "channels in the lanes: each tap one vector";
+  return global ? DLC_ALGO_GLOBAL_POOL_NCHWC : DLC_ALGO_POOL_NCHWC;
 }
 
 static const char *reorder_why(const dlc_node *n, const char *fallback) {
@@ -409,6 +423,8 @@ dlc_algo dlc_sched_choose_algorithm(const dlc_node *n, const dlc_window2d *w,
     a = choose_matmul(n, conv_kind, why);
   else if (n->op == DLC_OP_CONV_NCHWC)
     a = choose_conv_nchwc(n, why);
+  else if (n->op == DLC_OP_POOL_NCHWC)
+    a = choose_pool_nchwc(n, why);
   else if (n->op == DLC_OP_NCHW_TO_NCHWC || n->op == DLC_OP_NCHWC_TO_NCHW) {
     a = n->op == DLC_OP_NCHW_TO_NCHWC ? DLC_ALGO_REORDER_TO_NCHWC
                                       : DLC_ALGO_REORDER_TO_NCHW;
@@ -448,6 +464,15 @@ bool dlc_sched_algo_implements(dlc_algo a, const dlc_node *n) {
     return n->op == DLC_OP_MAT_MUL;
   case DLC_ALGO_CONV_NCHWC:
     return n->op == DLC_OP_CONV_NCHWC;
+  case DLC_ALGO_CONV_NCHWC_DEPTHWISE:
+    return n->op == DLC_OP_CONV_NCHWC && dlc_sched_nchwc_is_depthwise(n);
+  case DLC_ALGO_POOL_NCHWC:
+  case DLC_ALGO_GLOBAL_POOL_NCHWC: {
+    const char *kind = dlc_node_get_string(n, "kind");
+    bool global = kind && strncmp(kind, "Global", 6) == 0;
+    return n->op == DLC_OP_POOL_NCHWC &&
+           global == (a == DLC_ALGO_GLOBAL_POOL_NCHWC);
+  }
   case DLC_ALGO_REORDER_TO_NCHWC:
     return n->op == DLC_OP_NCHW_TO_NCHWC;
   case DLC_ALGO_REORDER_TO_NCHW:

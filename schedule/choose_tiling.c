@@ -239,6 +239,15 @@ static void tile_conv_nchwc(const dlc_target_desc *t, dlc_node_sched *r) {
   r->p.tile.kc = (nib + passes - 1) / passes;
 }
 
+/* Depthwise and pooling windows: one vector operation per tap and pixel,
+ * as many pixels in registers as leave room for the shared weight vector
+ * and the loads (half the registers), at most one row. */
+static void tile_window_nchwc(const dlc_target_desc *t, dlc_node_sched *r) {
+  int64_t rw = t->vector_regs / 2 - 1;
+  rw = rw > r->win.out[1] ? r->win.out[1] : rw;
+  r->p.tile.mr = (int)(rw < 1 ? 1 : rw);
+}
+
 void dlc_sched_choose_tiling(const dlc_target_desc *t, dlc_node_sched *r) {
   const dlc_node *n = r->node;
   int64_t m, nn, k;
@@ -260,6 +269,10 @@ void dlc_sched_choose_tiling(const dlc_target_desc *t, dlc_node_sched *r) {
     break;
   case DLC_ALGO_CONV_NCHWC:
     tile_conv_nchwc(t, r);
+    break;
+  case DLC_ALGO_CONV_NCHWC_DEPTHWISE:
+  case DLC_ALGO_POOL_NCHWC:
+    tile_window_nchwc(t, r);
     break;
 
   case DLC_ALGO_GEMM_MK:

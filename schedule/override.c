@@ -139,6 +139,25 @@ static void nchwc_tile(ov_ctx *c, dlc_node_sched *r, const char *node,
   }
 }
 
+/* The blocked depthwise and pooling kernels' tile: mr pixels of one
+ * block (1 to 32). */
+static void window_nchwc_tile(ov_ctx *c, dlc_node_sched *r, const char *node,
+                              int64_t mr, int64_t nv, int64_t kc) {
+  memset(&r->p, 0, sizeof r->p);
+  dlc_sched_choose_tiling(&c->s->target, r);
+  if (nv || kc)
+    ov_error(c, node, nv ? "nv" : "kc", "cannot honour: '%s' has one block "
+             "per tile and no input chunks (only mr)", dlc_algo_name(r->algo));
+  else if (mr > 32 || mr + 2 > c->s->target.vector_regs) {
+    char what[32];
+    snprintf(what, sizeof what, "%d", (int)mr);
+    ov_error(c, node, "mr", "cannot honour: %s pixels do not fit the "
+             "registers", what);
+  }
+  else if (mr)
+    r->p.tile.mr = (int)mr;
+}
+
 /* Re-derives the record for its (new) algorithm, then applies the fields. */
 static void apply_tile(ov_ctx *c, dlc_node_sched *r, const cJSON *o,
                        const char *node) {
@@ -152,6 +171,11 @@ static void apply_tile(ov_ctx *c, dlc_node_sched *r, const cJSON *o,
   }
   if ((mr || nv || kc) && r->algo == DLC_ALGO_CONV_NCHWC) {
     nchwc_tile(c, r, node, mr, nv, kc);
+    return;
+  }
+  if ((mr || nv || kc) && (r->algo == DLC_ALGO_CONV_NCHWC_DEPTHWISE ||
+                           r->algo == DLC_ALGO_POOL_NCHWC)) {
+    window_nchwc_tile(c, r, node, mr, nv, kc);
     return;
   }
   if ((mr || nv || kc) && !(dlc_algo_traits(r->algo) & DLC_AT_TILE)) {

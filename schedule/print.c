@@ -51,6 +51,8 @@ static void put_params(out_buf *b, const dlc_node_sched *r) {
     put(b, " mr=%d nv=%d kc=%" PRId64, p->tile.mr, p->tile.nv, p->tile.kc);
   if (r->algo == DLC_ALGO_CONV_NCHWC)
     put(b, " rw=%d nb=%d kc=%" PRId64, p->tile.mr, p->tile.nv, p->tile.kc);
+  if (r->algo == DLC_ALGO_CONV_NCHWC_DEPTHWISE || r->algo == DLC_ALGO_POOL_NCHWC)
+    put(b, " rw=%d", p->tile.mr);
   if (r->algo == DLC_ALGO_CONV_IM2COL)
     put(b, " rows=%" PRId64, p->rows);
   if (p->plane_h)

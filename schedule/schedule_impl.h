@@ -12,6 +12,8 @@ dlc_algo dlc_sched_choose_algorithm(const dlc_node *n, const dlc_window2d *w,
 const char *dlc_sched_check_algo(const dlc_node *n, dlc_algo a);
 bool dlc_sched_algo_implements(dlc_algo a, const dlc_node *n);
 bool dlc_sched_conv_is_depthwise(const dlc_node *n);
+/* A ConvNchwc with one filter per channel on a blocked input. */
+bool dlc_sched_nchwc_is_depthwise(const dlc_node *n);
 bool dlc_sched_conv_is_pointwise(const dlc_window2d *w);
 
 /* choose_tiling.c: fills r->p and r->scratch for r->algo (r->win set). */

@@ -3,7 +3,9 @@
  * groups, padding, 1-D, K blocking, row chunks), ConvTranspose, Gemm
  * (transA/transB, alpha/beta, C broadcasts, constant and run-time B) and
  * MatMul (batched, broadcast, 1-D operands), each also with fused
- * epilogues (every activation, residual, PRelu slopes) set by hand.
+ * epilogues (every activation, residual, PRelu slopes) set by hand; the
+ * blocked layout's kernels (ConvNchwc dense, grouped and depthwise,
+ * PoolNchwc) at blocks 4, 8 and 16.
  *
  * Each one-node graph is compiled for the host ("native") and for
  * x86-64 (SSE, 4 lanes), haswell (AVX2, 8) and skylake-avx512 (16) when the
@@ -45,7 +47,7 @@ typedef struct kcase {
   dlc_tensor ref;
   int64_t k; /* reduction length, for the tolerance */
   uint32_t seed;
-  char what[160];
+  char what[200];
 } kcase;
 
 static float rnd(kcase *c) {
@@ -402,6 +404,216 @@ Test(codegen_kernels, conv_transpose_fused_epilogue) {
   epi_spec e = {DLC_ACT_RELU, 0, 0, 0, true, DLC_ACT_CLIP, -0.5f, 0.5f};
   kc_epilogue(&c, &e, 1);
   kc_check(&c, true);
+}
+
+/* ------------------------------------------------------ blocked NCHWc */
+
+/* The CPU whose vector holds `block` floats, when the host runs it. */
+static const char *cpu_for_block(int64_t block) {
+  if (block == 4)
+    return "x86-64";
+  if (block == 8 && have_avx2())
+    return "haswell";
+  if (block == 16 && have_avx512())
+    return "skylake-avx512";
+  return NULL;
+}
+
+/* A blocked kernel against the interpreter (whose blocked reference
+ * kernels reorder, run the plain operator and reorder back): on the host,
+ * and on the CPU whose vector is the block. The output is blocked, so its
+ * padding lanes are compared too. */
+static void kc_check_blocked(kcase *c, int64_t block) {
+  dlc_diag d;
+  dlc_diag_init(&d, "kernels");
+  dlc_status st = dlc_interp_run(c->g, DLC_ENGINE_INTERP, c->in, c->n_in,
+                                 &c->ref, &d);
+  dlc_diag_free(&d);
+  cr_assert_eq(st, DLC_OK, "%s: interpreter failed", c->what);
+  run_on(c, "native");
+  const char *cpu = cpu_for_block(block);
+  if (cpu && !UNDER_ASAN)
+    run_on(c, cpu);
+  dlc_interp_free_tensors(&c->ref, 1);
+  for (int i = 0; i < c->n_in; i++)
+    free(c->in[i].data);
+  dlc_graph_destroy(c->g);
+}
+
+/* A blocked input [N, ceil(C/B), H, W, B], padding lanes random too (the
+ * kernels must not let them reach a real channel), or plain. */
+static dlc_value *kc_blocked_input(kcase *c, int64_t n, int64_t ch, int64_t h,
+                                   int64_t w, int64_t block) {
+  int64_t pd[4] = {n, ch, h, w};
+  if (block <= 0)
+    return kc_input(c, 4, pd);
+  int64_t xd[5] = {n, (ch + block - 1) / block, h, w, block};
+  return kc_input(c, 5, xd);
+}
+
+static void set_window(kcase *c, const int64_t *ks, const int64_t *st,
+                       const int64_t *dl, const int64_t *pads) {
+  dlc_node_set_ints(c->g, c->node, "kernel_shape", ks, 2);
+  dlc_node_set_ints(c->g, c->node, "strides", st, 2);
+  dlc_node_set_ints(c->g, c->node, "dilations", dl, 2);
+  dlc_node_set_ints(c->g, c->node, "pads", pads, 4);
+}
+
+/* ConvNchwc on a blocked input (a plain one when plain_x) at block B. */
+static void conv_nchwc_case(const conv_spec *s, const epi_spec *e,
+                            int64_t block, bool plain_x, const char *what) {
+  kcase c;
+  char name[160];
+  snprintf(name, sizeof name, "%s (block %lld%s)", what, (long long)block,
+           plain_x ? ", plain input" : "");
+  kc_begin(&c, name, s->cin / s->group * s->kh * s->kw);
+  int64_t wd[4] = {s->cout, s->cin / s->group, s->kh, s->kw};
+  dlc_value *ins[3];
+  ins[0] = kc_blocked_input(&c, s->n, s->cin, s->h, s->w, plain_x ? 0 : block);
+  ins[1] = kc_const(&c, 4, wd);
+  if (s->bias)
+    ins[2] = kc_const(&c, 1, &s->cout);
+  kc_node(&c, DLC_OP_CONV_NCHWC, s->bias ? 3 : 2, ins);
+  int64_t ks[2] = {s->kh, s->kw};
+  set_window(&c, ks, s->s, s->d, s->pads);
+  dlc_node_set_int(c.g, c.node, "group", s->group);
+  dlc_node_set_int(c.g, c.node, "block", block);
+  kc_infer(&c);
+  if (e)
+    kc_epilogue(&c, e, 1);
+  kc_check_blocked(&c, block);
+}
+
+static const int64_t blocks[3] = {4, 8, 16};
+
+typedef struct nchwc_case {
+  conv_spec s;
+  bool plain_x;
+  const char *what;
+} nchwc_case;
+
+/* Every case at every block. */
+static void nchwc_cases(const nchwc_case *cases, size_t n) {
+  for (int i = 0; i < 3; i++)
+    for (size_t k = 0; k < n; k++)
+      conv_nchwc_case(&cases[k].s, NULL, blocks[i], cases[k].plain_x,
+                      cases[k].what);
+}
+
+/* Dense and grouped: channel counts that are not multiples of the block,
+ * 1x1 maps, strides, dilations, asymmetric pads, a plain first layer. */
+Test(codegen_kernels, conv_nchwc_dense) {
+  static const nchwc_case cases[] = {
+      {{2, 19, 9, 11, 21, 3, 3, 1, S11, S11, P1, true, false}, false,
+       "3x3 s1 p1 19->21"},
+      {{1, 24, 6, 7, 40, 1, 1, 1, S11, S11, P0, true, false}, false,
+       "1x1 s1 24->40 (the plane as a row)"},
+      {{1, 12, 9, 9, 20, 1, 1, 1, S22, S11, P0, false, false}, false,
+       "1x1 stride 2 12->20"},
+      {{1, 8, 11, 12, 9, 3, 3, 1, S11, {2, 2}, {2, 1, 1, 2}, true, false},
+       false, "3x3 dilation 2, asymmetric pads"},
+      {{1, 5, 8, 13, 6, 1, 5, 1, {1, 2}, S11, {0, 2, 1, 1}, true, false},
+       false, "1x5 stride (1,2), asymmetric pads"},
+      {{1, 16, 1, 1, 33, 1, 1, 1, S11, S11, P0, true, false}, false,
+       "1x1 map 16->33"},
+      {{1, 32, 7, 9, 48, 3, 3, 4, S11, S11, P1, true, false}, false,
+       "3x3 groups 4 32->48"},
+      {{1, 12, 6, 6, 18, 3, 3, 3, S22, S11, P1, true, false}, false,
+       "3x3 s2 groups 3 12->18"},
+      {{1, 3, 15, 17, 20, 7, 7, 1, S22, S11, {3, 3, 3, 3}, true, false}, true,
+       "7x7 s2 p3 3->20 stem"},
+  };
+  nchwc_cases(cases, sizeof cases / sizeof *cases);
+}
+
+Test(codegen_kernels, conv_nchwc_depthwise) {
+  static const nchwc_case cases[] = {
+      {{2, 24, 13, 21, 24, 3, 3, 24, S11, S11, P1, true, false}, false,
+       "depthwise 3x3 s1 24ch 13x21"},
+      {{1, 20, 14, 35, 20, 3, 3, 20, S22, S11, P1, false, false}, false,
+       "depthwise 3x3 s2 20ch 14x35"},
+      {{1, 12, 12, 30, 12, 5, 5, 12, S11, {2, 2}, {4, 3, 2, 4}, true, false},
+       false, "depthwise 5x5 dilation 2 12ch"},
+      {{1, 7, 10, 19, 7, 3, 3, 7, {3, 3}, S11, {1, 0, 0, 1}, true, false},
+       false, "depthwise stride 3 7ch"},
+      {{1, 9, 2, 3, 9, 5, 5, 9, S22, S11, {2, 2, 2, 2}, true, false}, false,
+       "depthwise 5x5 on a 2x3 map"},
+  };
+  nchwc_cases(cases, sizeof cases / sizeof *cases);
+}
+
+/* The epilogue before the single store, padding lanes zeroed after it
+ * (HardSigmoid of 0 is 0.5). */
+Test(codegen_kernels, conv_nchwc_fused_epilogues) {
+  conv_spec kx = {1, 10, 7, 9, 11, 3, 3, 1, S11, S11, P1, true, false};
+  conv_spec dw = {1, 10, 9, 19, 10, 3, 3, 10, S11, S11, P1, true, false};
+  epi_spec relu_res_relu = {DLC_ACT_RELU, 0, 0, 0, true, DLC_ACT_RELU, 0, 0};
+  epi_spec clip = {DLC_ACT_CLIP, 0, 6, 0, false, DLC_ACT_NONE, 0, 0};
+  epi_spec hard = {DLC_ACT_HARD_SWISH, 0, 0, 0, true, DLC_ACT_HARD_SIGMOID,
+                   0.2f, 0.5f};
+  epi_spec silu = {DLC_ACT_SILU, 0, 0, 0, false, DLC_ACT_SIGMOID, 0, 0};
+  for (int i = 0; i < 3; i++) {
+    int64_t b = blocks[i];
+    conv_nchwc_case(&kx, &relu_res_relu, b, false, "3x3 + relu, res, relu");
+    conv_nchwc_case(&kx, &hard, b, false, "3x3 + hardswish, res, hardsigmoid");
+    conv_nchwc_case(&dw, &relu_res_relu, b, false, "dw + relu, res, relu");
+    conv_nchwc_case(&dw, &clip, b, false, "dw + relu6");
+    conv_nchwc_case(&dw, &silu, b, false, "dw + silu, sigmoid");
+  }
+}
+
+typedef struct pool_spec {
+  const char *kind;
+  int64_t n, c, h, w, kh, kw;
+  int64_t s[2], d[2], pads[4];
+  bool ceil_mode, include_pad;
+} pool_spec;
+
+static void pool_nchwc_case(const pool_spec *s, int64_t block,
+                            const char *what) {
+  kcase c;
+  char name[160];
+  snprintf(name, sizeof name, "%s %s (block %lld)", s->kind, what,
+           (long long)block);
+  kc_begin(&c, name, s->kh * s->kw);
+  dlc_value *x = kc_blocked_input(&c, s->n, s->c, s->h, s->w, block);
+  kc_node(&c, DLC_OP_POOL_NCHWC, 1, &x);
+  dlc_node_set_string(c.g, c.node, "kind", s->kind);
+  if (strncmp(s->kind, "Global", 6) != 0) {
+    int64_t ks[2] = {s->kh, s->kw};
+    set_window(&c, ks, s->s, s->d, s->pads);
+    dlc_node_set_int(c.g, c.node, "ceil_mode", s->ceil_mode);
+    dlc_node_set_int(c.g, c.node, "count_include_pad", s->include_pad);
+  }
+  kc_infer(&c);
+  kc_check_blocked(&c, block);
+}
+
+Test(codegen_kernels, pool_nchwc) {
+  pool_spec mp = {"MaxPool", 2, 20, 13, 17, 3, 3, S22, S11, P1, false, false};
+  pool_spec mc = {"MaxPool", 1, 9, 12, 12, 3, 3, S22, S11, P0, true, false};
+  pool_spec md = {"MaxPool", 1, 9, 11, 14, 2, 3, S11, {2, 2}, {1, 0, 0, 2},
+                  false, false};
+  pool_spec ap = {"AveragePool", 1, 21, 10, 11, 3, 3, S11, S11, P1, false,
+                  false};
+  pool_spec ai = {"AveragePool", 1, 21, 10, 11, 3, 3, S22, S11, {1, 0, 1, 1},
+                  true, true};
+  pool_spec a2 = {"AveragePool", 1, 30, 8, 8, 2, 2, S22, S11, P0, false, false};
+  pool_spec ga = {"GlobalAveragePool", 2, 19, 7, 9, 0, 0, S11, S11, P0, false,
+                  false};
+  pool_spec gm = {"GlobalMaxPool", 1, 40, 1, 3, 0, 0, S11, S11, P0, false,
+                  false};
+  for (int i = 0; i < 3; i++) {
+    int64_t b = blocks[i];
+    pool_nchwc_case(&mp, b, "3x3 s2 p1");
+    pool_nchwc_case(&mc, b, "3x3 s2 ceil_mode");
+    pool_nchwc_case(&md, b, "2x3 dilation 2, asymmetric pads");
+    pool_nchwc_case(&ap, b, "3x3 s1 p1 excluding padding");
+    pool_nchwc_case(&ai, b, "3x3 s2 ceil_mode, count_include_pad");
+    pool_nchwc_case(&a2, b, "2x2 s2");
+    pool_nchwc_case(&ga, b, "7x9");
+    pool_nchwc_case(&gm, b, "1x3");
+  }
 }
 
 /* ----------------------------------------------------------------- Gemm */

@@ -312,6 +312,40 @@ Test(passes, resnet_convs_are_blocked_with_one_reorder_before_the_head) {
   dlc_graph_destroy(g);
 }
 
+/* Depthwise convolutions and pools run on the blocks too: in an inverted
+ * residual block and a spatial pyramid pooling block nothing stays plain
+ * but the graph output. */
+static int count_live(const dlc_graph *g, dlc_op op) {
+  int n = 0;
+  for (size_t i = 0; i < g->nodes.n; i++) {
+    const dlc_node *nd = g->nodes.items[i];
+    n += !nd->dead && nd->op == op;
+  }
+  return n;
+}
+
+Test(passes, depthwise_convs_and_pools_are_blocked) {
+  static const char *const nets[] = {"net_mobilenetv2_block", "net_spp"};
+  static const dlc_op plain[] = {DLC_OP_CONV, DLC_OP_MAX_POOL,
+                                 DLC_OP_AVERAGE_POOL,
+                                 DLC_OP_GLOBAL_AVERAGE_POOL};
+  for (int k = 0; k < 2; k++) {
+    char path[1024], why[1024];
+    snprintf(path, sizeof path, "%s/%s/model.json", FIXTURES, nets[k]);
+    dlc_graph *g = load(path);
+    layout_block = 8;
+    cr_assert(optimise(g, NULL, why, sizeof why), "%s", why);
+    layout_block = 0;
+    for (int i = 0; i < 4; i++)
+      cr_expect_eq(count_live(g, plain[i]), 0, "%s: %d plain %s left",
+                   nets[k], count_live(g, plain[i]), dlc_op_name(plain[i]));
+    cr_expect_eq(count_live(g, DLC_OP_NCHWC_TO_NCHW), 1, "%s", nets[k]);
+    cr_expect_geq(count_live(g, DLC_OP_CONV_NCHWC) +
+                      count_live(g, DLC_OP_POOL_NCHWC), 3, "%s", nets[k]);
+    dlc_graph_destroy(g);
+  }
+}
+
 /* ------------------------------------------------------------ structure */
 
 static dlc_graph *load_o2(const char *fixture) {

@@ -316,28 +316,63 @@ typedef struct bad_override {
   const char *json, *message;
 } bad_override;
 
-/* The blocked convolution's tile: pixels, output blocks, input chunk. */
-Test(schedule, a_blocked_convolution_tile_override_is_honoured_and_correct,
-     .timeout = 300) {
-  const char *file = write_temp(
-      "{\"nodes\": {\"conv2\": {\"mr\": 3, \"nv\": 2, \"kc\": 1}}}");
-  dlc_graph *g = load_net("net_resnet_basic_block");
+/* The override file `json` gives node its algorithm and the tile fields
+ * of want that are set, and the compiled net still matches the
+ * interpreter. */
+static void expect_tile_override(const char *net, const char *node,
+                                 const char *json, dlc_algo algo,
+                                 const dlc_tile *want) {
+  const char *file = write_temp(json);
+  dlc_graph *g = load_net(net);
   dlc_diag d;
   dlc_diag_init(&d, "override");
   dlc_schedule *s = schedule(g, NULL, file, NULL, &d);
   cr_assert_not_null(s, "%s", d.messages.n ? d.messages.items[0] : "");
-  const dlc_node_sched *r = record(s, "conv2");
-  cr_expect_eq(r->algo, DLC_ALGO_CONV_NCHWC);
+  const dlc_node_sched *r = record(s, node);
+  cr_expect_eq(r->algo, algo);
   cr_expect(r->overridden);
-  cr_expect_eq(r->p.tile.mr, 3);
-  cr_expect_eq(r->p.tile.nv, 2);
-  cr_expect_eq(r->p.tile.kc, 1);
+  cr_expect_eq(r->p.tile.mr, want->mr);
+  if (want->nv)
+    cr_expect_eq(r->p.tile.nv, want->nv);
+  if (want->kc)
+    cr_expect_eq(r->p.tile.kc, want->kc);
   dlc_schedule_destroy(s);
   dlc_graph_destroy(g);
-  g = load_net("net_resnet_basic_block");
-  expect_matches_interpreter(g, file); /* several input chunks */
+  g = load_net(net);
+  expect_matches_interpreter(g, file);
   dlc_graph_destroy(g);
+  dlc_diag_free(&d);
   unlink(file);
+}
+
+/* Each override file is refused with its message, located. */
+static void expect_overrides_refused(const char *net, const bad_override *bad,
+                                     size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const char *file = write_temp(bad[i].json);
+    dlc_graph *g = load_net(net);
+    dlc_diag d;
+    dlc_diag_init(&d, "model.json");
+    dlc_schedule *s = schedule(g, NULL, file, NULL, &d);
+    cr_expect_null(s, "%s: accepted", bad[i].json);
+    cr_expect(dlc_diag_contains(&d, bad[i].message), "%s: want '%s', got '%s'",
+              bad[i].json, bad[i].message,
+              d.messages.n ? d.messages.items[0] : "(none)");
+    dlc_schedule_destroy(s);
+    dlc_graph_destroy(g);
+    dlc_diag_free(&d);
+    unlink(file);
+  }
+}
+
+/* The blocked convolution's tile: pixels, output blocks, input chunk. */
+Test(schedule, a_blocked_convolution_tile_override_is_honoured_and_correct,
+     .timeout = 300) {
+  dlc_tile want = {.mr = 3, .nv = 2, .kc = 1}; /* several input chunks */
+  expect_tile_override("net_resnet_basic_block", "conv2",
+                       "{\"nodes\": {\"conv2\": {\"mr\": 3, \"nv\": 2, "
+                       "\"kc\": 1}}}",
+                       DLC_ALGO_CONV_NCHWC, &want);
   static const bad_override bad[] = {
       {"{\"nodes\": {\"conv2\": {\"algorithm\": \"conv_im2col\"}}}",
        "'conv_im2col' does not compute this operator"},
@@ -348,21 +383,24 @@ Test(schedule, a_blocked_convolution_tile_override_is_honoured_and_correct,
       {"{\"nodes\": {\"conv2\": {\"kc\": 1000}}}",
        "nodes.conv2.kc: cannot honour: kc must be between 1 and the"},
   };
-  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-    file = write_temp(bad[i].json);
-    g = load_net("net_resnet_basic_block");
-    dlc_diag_free(&d);
-    dlc_diag_init(&d, "model.json");
-    s = schedule(g, NULL, file, NULL, &d);
-    cr_expect_null(s, "%s: accepted", bad[i].json);
-    cr_expect(dlc_diag_contains(&d, bad[i].message), "%s: want '%s', got '%s'",
-              bad[i].json, bad[i].message,
-              d.messages.n ? d.messages.items[0] : "(none)");
-    dlc_schedule_destroy(s);
-    dlc_graph_destroy(g);
-    unlink(file);
-  }
-  dlc_diag_free(&d);
+  expect_overrides_refused("net_resnet_basic_block", bad, sizeof bad / sizeof *bad);
+}
+
+/* The blocked depthwise kernel's tile: pixels only. */
+Test(schedule, a_blocked_depthwise_tile_override_is_honoured_and_correct,
+     .timeout = 300) {
+  layout_block = 0;
+  dlc_tile want = {.mr = 3};
+  expect_tile_override("net_mobilenetv2_block", "dw",
+                       "{\"nodes\": {\"dw\": {\"mr\": 3}}}",
+                       DLC_ALGO_CONV_NCHWC_DEPTHWISE, &want);
+  static const bad_override bad[] = {
+      {"{\"nodes\": {\"dw\": {\"nv\": 2}}}",
+       "nodes.dw.nv: cannot honour: 'conv_nchwc_depthwise' has one block"},
+      {"{\"nodes\": {\"dw\": {\"mr\": 40}}}",
+       "nodes.dw.mr: cannot honour: 40 pixels do not fit"},
+  };
+  expect_overrides_refused("net_mobilenetv2_block", bad, sizeof bad / sizeof *bad);
 }
 
 Test(schedule, an_override_the_kernel_cannot_honour_is_a_located_error) {
