@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "codegen/codegen.h"
 #include "driver/driver.h"
@@ -371,10 +370,6 @@ Test(profile, fma_peak_kernel_reports_the_operations_it_did,
 
 /* -------------------------------------------------- the object, linked */
 
-static int sh(const char *cmd) {
-  int rc = system(cmd);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 /* An application's own profiling: the default hook, its table sized by
  * the header's PROFILE_NODES, the names read from the tables. */
@@ -407,22 +402,21 @@ static const char app_src[] =
 static void link_and_run_app(const char *dir, const char *extra,
                              const char *cc_line, const char *runtime,
                              const char *runner) {
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd, "%s %s/net_shufflenetv2_unit/model.json -o "
-           "%s/p.o --name p --profile %s", DLC_EXE, FIXTURES, dir, extra);
-  cr_assert_eq(sh(cmd), 0, "dlc failed: %s", cmd);
-  FILE *f;
-  snprintf(cmd, sizeof cmd, "%s/main.c", dir);
-  cr_assert_not_null(f = fopen(cmd, "w"));
+  cr_assert_eq(th_sh("%s %s/net_shufflenetv2_unit/model.json -o %s/p.o --name p "
+                  "--profile %s", DLC_EXE, FIXTURES, dir, extra), 0,
+               "dlc failed");
+  char path[512];
+  snprintf(path, sizeof path, "%s/main.c", dir);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
   fputs(app_src, f);
   fclose(f);
-  snprintf(cmd, sizeof cmd, "%s -std=c11 -I%s -I%s/runtime -o %s/prog "
-           "%s/main.c %s/p.o %s -lm -lpthread && %s %s/prog > %s/out.txt",
-           cc_line, dir, DLC_SOURCE_DIR, dir, dir, dir, runtime, runner, dir,
-           dir);
-  cr_expect_eq(sh(cmd), 0, "the profiled program failed: %s", cmd);
-  snprintf(cmd, sizeof cmd, "%s/out.txt", dir);
-  char *text = th_read_file(cmd, NULL);
+  cr_expect_eq(th_sh("%s -std=c11 -I%s -I%s/runtime -o %s/prog %s/main.c "
+                  "%s/p.o %s -lm -lpthread && %s %s/prog > %s/out.txt",
+                  cc_line, dir, DLC_SOURCE_DIR, dir, dir, dir, runtime, runner,
+                  dir, dir), 0, "%s: the profiled program failed", cc_line);
+  snprintf(path, sizeof path, "%s/out.txt", dir);
+  char *text = th_read_file(path, NULL);
   cr_expect(text && strstr(text, "pw1 ConvNchwc\n") &&
                 strstr(text, "shuffle_reshape2 ChannelShuffle\n") &&
                 !strstr(text, "concat"),
@@ -432,21 +426,19 @@ static void link_and_run_app(const char *dir, const char *extra,
 
 Test(profile, object_links_with_the_default_hook_and_plain_has_none,
      .timeout = 300) {
-  char dir[] = "/tmp/dlc-profile-XXXXXX", cmd[4096];
+  char dir[] = "/tmp/dlc-profile-XXXXXX";
   cr_assert_not_null(mkdtemp(dir));
-  snprintf(cmd, sizeof cmd, "%s %s/net_shufflenetv2_unit/model.json -o "
-           "%s/plain.o --name p", DLC_EXE, FIXTURES, dir);
-  cr_assert_eq(sh(cmd), 0, "dlc failed");
-  snprintf(cmd, sizeof cmd, "nm %s/plain.o | grep -q profile", dir);
-  cr_expect_neq(sh(cmd), 0, "a plain object names a profile symbol");
-  snprintf(cmd, sizeof cmd, "grep -q PROFILE %s/plain.h", dir);
-  cr_expect_neq(sh(cmd), 0, "a plain header declares profiling");
+  cr_assert_eq(th_sh("%s %s/net_shufflenetv2_unit/model.json -o %s/plain.o "
+                  "--name p", DLC_EXE, FIXTURES, dir), 0, "dlc failed");
+  cr_expect_neq(th_sh("nm %s/plain.o | grep -q profile", dir), 0,
+                "a plain object names a profile symbol");
+  cr_expect_neq(th_sh("grep -q PROFILE %s/plain.h", dir), 0,
+                "a plain header declares profiling");
   link_and_run_app(dir, "", "cc" SAN_FLAGS, RUNTIME_LIB, "");
-  snprintf(cmd, sizeof cmd, "nm %s/p.o | grep -q ' U dlcrt_profile_event' &&"
-           " nm %s/p.o | grep -q ' p_profile$'", dir, dir);
-  cr_expect_eq(sh(cmd), 0, "the profiled object lacks the hook or tables");
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  sh(cmd);
+  cr_expect_eq(th_sh("nm %s/p.o | grep -q ' U dlcrt_profile_event' && "
+                  "nm %s/p.o | grep -q ' p_profile$'", dir, dir), 0,
+               "the profiled object lacks the hook or tables");
+  th_sh("rm -rf %s", dir);
 }
 
 /* The tables' layout as the AArch64 C compiler sees struct dlc_profile,
@@ -454,17 +446,15 @@ Test(profile, object_links_with_the_default_hook_and_plain_has_none,
  * tools; test_codegen_abi.c fails without them). */
 Test(profile, aarch64_object_runs_under_qemu_with_the_default_hook,
      .timeout = 300) {
-  char dir[] = "/tmp/dlc-profile-XXXXXX", cmd[4096];
+  char dir[] = "/tmp/dlc-profile-XXXXXX", lib[512];
   cr_assert_not_null(mkdtemp(dir));
-  snprintf(cmd, sizeof cmd, "cd %s && aarch64-linux-gnu-gcc -std=c11 -O2 "
-           "-D_DEFAULT_SOURCE -c %s/runtime/profile.c %s/runtime/cpu.c "
-           "%s/runtime/status.c %s/runtime/memory.c && ar rcs libdlcrt.a *.o",
-           dir, DLC_SOURCE_DIR, DLC_SOURCE_DIR, DLC_SOURCE_DIR,
-           DLC_SOURCE_DIR);
-  cr_assert_eq(sh(cmd), 0, "cannot cross-build the runtime");
-  snprintf(cmd, sizeof cmd, "%s/libdlcrt.a", dir);
+  const char *rt = DLC_SOURCE_DIR "/runtime";
+  cr_assert_eq(th_sh("cd %s && aarch64-linux-gnu-gcc -std=c11 -O2 "
+                  "-D_DEFAULT_SOURCE -c %s/profile.c %s/cpu.c %s/status.c "
+                  "%s/memory.c && ar rcs libdlcrt.a *.o", dir, rt, rt, rt, rt),
+               0, "cannot cross-build the runtime");
+  snprintf(lib, sizeof lib, "%s/libdlcrt.a", dir);
   link_and_run_app(dir, "--target aarch64-linux-gnu",
-                   "aarch64-linux-gnu-gcc -static", cmd, "qemu-aarch64");
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  sh(cmd);
+                   "aarch64-linux-gnu-gcc -static", lib, "qemu-aarch64");
+  th_sh("rm -rf %s", dir);
 }
