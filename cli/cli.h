@@ -118,6 +118,22 @@ int dlc_cmd_compile(int argc, char **argv);
  * subcommand. */
 int dlc_cmd_bench(int argc, char **argv);
 
+/* `dlc bench --per-layer` (cli/per_layer.c): the same model and schedule
+ * compiled with and without --profile, loaded, and the raw buffers of one
+ * run. */
+typedef struct dlc_per_layer_run {
+  dlc_compiled *profiled, *plain;
+  int64_t batch; /* n of run_batch */
+  const float *const *in;
+  float *const *out;
+  int64_t warmup, repeat;
+} dlc_per_layer_run;
+/* Times every node (warm-up, then repeat runs, medians), measures the FMA
+ * peak and prints the table (or JSON) on stdout; false with the problem in
+ * d. */
+bool dlc_bench_per_layer(const dlc_per_layer_run *r, const char *model,
+                         bool json, dlc_diag *d);
+
 /* The engine behind `dlc run --engine compiled`: compiles g (loaded from
  * model_path, sorted, shapes inferred), runs it on inputs (graph input order,
  * types and data already checked against the declared inputs, borrowed) and

@@ -28,7 +28,7 @@ extern void openblas_set_num_threads(int n) __attribute__((weak));
 static const char BENCH_HELP[] =
     "usage: dlc bench MODEL [--engine E ...] [--compare-opt] [--batch N]\n"
     "                 [--threads N] [--repeat N] [--warmup N] [--cpu NAME]\n"
-    "                 [-O0..-O3] [--disable-pass NAME] [--json]\n"
+    "                 [-O0..-O3] [--disable-pass NAME] [--per-layer] [--json]\n"
     "                 [--input-shape NAME=D0,D1,...] [--dim SYMBOL=VALUE]\n"
     "\n"
     "Times MODEL on random inputs (fixed seed) with each engine and compares\n"
@@ -54,6 +54,12 @@ static const char BENCH_HELP[] =
     "  --disable-pass NAME, --dump-ir after=NAME|all, --verify-each\n"
     "                pass options of the compiled engines (as for dlc MODEL\n"
     "                -o)\n"
+    "  --per-layer   where the time goes: compile the model with --profile\n"
+    "                and without, and print per node (in call order) its op,\n"
+    "                schedule, median time and share, GFLOP/s and the share\n"
+    "                of this core's FMA peak (measured in the same run), or\n"
+    "                GB/s for memory-bound nodes; then the nodes' sum against\n"
+    "                the uninstrumented model (not with --engine)\n"
     "  --json        print one JSON object instead of a table\n"
     "\n"
     "Exit status: 0 success, 1 bad model or an engine failed, 2 bad usage.\n";
@@ -65,6 +71,7 @@ typedef struct bench_opts {
   char engines[MAX_ENGINES][16];
   int n_engines;
   bool compare_opt;
+  bool per_layer; /* --per-layer: the profile instead of the engines */
   int64_t batch, threads, repeat, warmup;
   bool json;
   dlc_cli_passes passes; /* -O (the plain compiled engine's level), ... */
@@ -79,6 +86,7 @@ typedef struct bench_result {
   /* compiled only */
   char cpu[64];     /* the CPU the code was built for */
   int opt_level;
+  bool profile;     /* compile with --profile (--per-layer) */
   int nodes;        /* live nodes of the graph compiled */
   int64_t lower_bound_bytes; /* dlc_plan_lower_bound of that graph */
   dlc_codegen_info info;
@@ -147,6 +155,8 @@ static int parse_option(int argc, char **argv, int *i, bench_opts *o) {
     o->json = true;
   else if (!strcmp(arg, "--compare-opt"))
     o->compare_opt = true;
+  else if (!strcmp(arg, "--per-layer"))
+    o->per_layer = true;
   else if ((m = dlc_cli_option(argc, argv, i, "--engine", &v)) == 1)
     return add_engines(o, v);
   else if (m == 0 && (m = dlc_cli_option(argc, argv, i, "--cpu", &v)) == 1)
@@ -180,6 +190,11 @@ static int bench_parse(int argc, char **argv, bench_opts *o) {
   }
   if (!o->model)
     return dlc_cli_usage_error("bench: no model given");
+  if (o->per_layer && (o->n_engines || o->compare_opt))
+    return dlc_cli_usage_error("bench: --per-layer profiles the compiled "
+                               "engine: drop --engine and --compare-opt");
+  if (o->per_layer)
+    return -1;
   if (o->compare_opt)
     return add_engines(o, o->n_engines ? "compiled@O0,compiled@O2"
                                        : "compiled@O0,compiled@O2,interp");
@@ -289,6 +304,7 @@ static dlc_compiled *compile_engine(const bench_opts *o, bench_result *r,
   dlc_cli_driver_options(&p, &opt);
   opt.codegen.cpu = o->cpu;
   opt.codegen.info = &r->info;
+  opt.codegen.profile = r->profile;
   opt.codegen.runtime_lib = dlc_cli_runtime_lib();
   opt.batch = o->batch;
   if (!opt.codegen.runtime_lib) {
@@ -320,8 +336,27 @@ static dlc_compiled *compile_engine(const bench_opts *o, bench_result *r,
   return m;
 }
 
-/* Runs once through the generic path (output shapes, kept for the diff),
- * then times run_batch on those buffers. */
+/* The raw buffers of a timing loop: *in borrows the inputs' data; one run
+ * through the generic path (output shapes) fills r->outs, kept for the
+ * diff, whose data *out points to. Free *in and *out with free(). */
+static bool raw_buffers(dlc_compiled *m, const dlc_graph *g,
+                        const dlc_tensor *ins, bench_result *r,
+                        const float ***in, float ***out, dlc_diag *d) {
+  size_t no = g->outputs.n;
+  r->outs = calloc(no + 1, sizeof *r->outs);
+  *in = calloc(g->inputs.n + 1, sizeof **in);
+  *out = calloc(no + 1, sizeof **out);
+  DLC_ASSERT(r->outs && *in && *out);
+  bool ok = dlc_compiled_run(m, ins, (int)g->inputs.n, r->outs, d) == DLC_OK;
+  for (size_t i = 0; i < g->inputs.n; i++)
+    (*in)[i] = ins[i].data;
+  for (size_t j = 0; ok && j < no; j++)
+    (*out)[j] = r->outs[j].data;
+  return ok;
+}
+
+/* Runs once through the generic path, then times run_batch on those
+ * buffers. */
 static bool time_compiled(const dlc_tensor *ins, const bench_opts *o,
                           bench_result *r, dlc_diag *d) {
   int64_t n = 1;
@@ -331,17 +366,11 @@ static bool time_compiled(const dlc_tensor *ins, const bench_opts *o,
     dlc_graph_destroy(g);
     return false;
   }
-  size_t no = g->outputs.n;
-  r->outs = calloc(no + 1, sizeof *r->outs);
-  const float **in = calloc(g->inputs.n + 1, sizeof *in);
-  float **out = calloc(no + 1, sizeof *out);
+  const float **in = NULL;
+  float **out = NULL;
   double *t = calloc((size_t)o->repeat, sizeof *t);
-  DLC_ASSERT(r->outs && in && out && t);
-  bool ok = dlc_compiled_run(m, ins, (int)g->inputs.n, r->outs, d) == DLC_OK;
-  for (size_t i = 0; i < g->inputs.n; i++)
-    in[i] = ins[i].data;
-  for (size_t j = 0; ok && j < no; j++)
-    out[j] = r->outs[j].data;
+  DLC_ASSERT(t);
+  bool ok = raw_buffers(m, g, ins, r, &in, &out, d);
   for (int64_t i = 0; ok && i < o->warmup + o->repeat; i++) {
     double s = now_ms();
     ok = dlc_compiled_run_batch_raw(m, n, in, out) == DLCRT_OK;
@@ -356,6 +385,37 @@ static bool time_compiled(const dlc_tensor *ins, const bench_opts *o,
   free(in);
   free(out);
   dlc_compiled_destroy(m);
+  dlc_graph_destroy(g);
+  return ok;
+}
+
+/* --per-layer: the model compiled with and without --profile (the same
+ * passes and schedule: both are made from the same model and options),
+ * profiled over both (cli/per_layer.c). */
+static bool time_per_layer(const dlc_tensor *ins, const bench_opts *o,
+                           dlc_diag *d) {
+  bench_result plain = {.opt_level = o->passes.opt.opt_level};
+  bench_result prof = plain;
+  prof.profile = true;
+  int64_t n = 1, n_prof = 1;
+  dlc_graph *g = NULL, *g_prof = NULL;
+  dlc_compiled *mq = compile_engine(o, &plain, &n, &g, d);
+  dlc_compiled *mp = mq ? compile_engine(o, &prof, &n_prof, &g_prof, d) : NULL;
+  const float **in = NULL;
+  float **out = NULL;
+  bool ok = mp && raw_buffers(mq, g, ins, &plain, &in, &out, d);
+  if (ok) {
+    dlc_per_layer_run run = {mp, mq, n, in, out, o->warmup, o->repeat};
+    ok = dlc_bench_per_layer(&run, o->model, o->json, d);
+  }
+  if (plain.outs)
+    dlc_interp_free_tensors(plain.outs, (int)g->outputs.n);
+  free(plain.outs);
+  free(in);
+  free(out);
+  dlc_compiled_destroy(mp);
+  dlc_compiled_destroy(mq);
+  dlc_graph_destroy(g_prof);
   dlc_graph_destroy(g);
   return ok;
 }
@@ -488,12 +548,13 @@ static int bench_model(bench_opts *o) {
   memset(r, 0, sizeof r);
   for (int i = 0; i < o->n_engines; i++)
     r[i].engine = o->engines[i];
-  bool ok = ins && run_engines(g, o, ins, r, &d);
+  bool ok = ins && (o->per_layer ? time_per_layer(ins, o, &d)
+                                 : run_engines(g, o, ins, r, &d));
   dlc_diag_print(&d, stderr);
   dlc_diag_free(&d);
-  if (ok && o->json)
+  if (ok && !o->per_layer && o->json) /* --per-layer printed its own */
     print_json(o, r, o->n_engines);
-  else if (ok)
+  else if (ok && !o->per_layer)
     print_table(o, r, o->n_engines);
   for (int i = 0; i < o->n_engines; i++) {
     if (r[i].outs)

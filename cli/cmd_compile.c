@@ -42,6 +42,10 @@ static const char help[] =
     "  --header PATH      where to write the header (default: OUTPUT with\n"
     "                     its extension replaced by .h: -o sq.o writes sq.h)\n"
     "  --no-header        do not write a header\n"
+    "  --profile          instrument the model: call dlcrt_profile_event\n"
+    "                     before and after every kernel call and export the\n"
+    "                     tables PREFIX_profile (node names, ops, schedules,\n"
+    "                     MACs; docs/abi.md); dlc bench --per-layer uses it\n"
     "  --depfile PATH     also write a Makefile-style dependency file: OUTPUT\n"
     "                     depends on the model and its weight files\n"
     "  -v, --verbose      print each stage's time (load, every pass,\n"
@@ -105,6 +109,8 @@ static int parse_flag(const char *arg, compile_args *a) {
     a->o.shared = true;
   else if (!strcmp(arg, "--no-header"))
     a->no_header = true;
+  else if (!strcmp(arg, "--profile"))
+    a->o.profile = true;
   else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose"))
     a->verbose = true;
   else if (!strncmp(arg, "-O", 2)) {

@@ -146,21 +146,6 @@ static dlc_rf rf_node(const dlc_node *n, const dlc_rf *rf) {
 
 /* ----------------------------------------------------- per-node numbers */
 
-static int64_t node_macs(const dlc_node *n) {
-  const dlc_op_info *info = dlc_op_get_info(n->op);
-  if (!info->macs)
-    return 0;
-  const dlc_tensor **inptr = calloc((size_t)n->n_inputs + 1, sizeof *inptr);
-  dlc_tensor *tout = calloc((size_t)n->n_outputs + 1, sizeof *tout);
-  DLC_ASSERT(inptr && tout);
-  dlc_op_ctx c;
-  dlc_op_ctx_from_node(&c, n, inptr, tout, NULL);
-  int64_t macs = info->macs(&c);
-  free(inptr);
-  free(tout);
-  return macs > 0 ? macs : 0;
-}
-
 static int64_t node_activation_bytes(const dlc_node *n) {
   int64_t bytes = 0;
   for (int i = 0; i < n->n_outputs; i++)
@@ -216,7 +201,7 @@ void dlc_stats_compute(const dlc_graph *g, dlc_graph_stats *out) {
     dlc_node_stats *s = &out->nodes[out->n_nodes++];
     s->node = n;
     s->params = dlc_node_param_count(n);
-    s->macs = node_macs(n);
+    s->macs = dlc_node_macs(n);
     s->activation_bytes = node_activation_bytes(n);
     s->rf = rf_node(n, rf);
     /* Every output shares the first one's RF when it has the same spatial

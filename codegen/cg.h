@@ -10,7 +10,7 @@
  * shared by identity), cg_emitters.c (the map from algorithm to emitter),
  * cg_ir.c (IR-building helpers: loops, loads, vectors), cg_header.c
  * (model.h), cg_link.c (shared objects), cg_inprocess.c (the in-process
- * loader), and one file per kernel family (cg_elementwise.c, cg_compare.c,
+ * loader), cg_profile.c (--profile: hook calls and tables), and one file per kernel family (cg_elementwise.c, cg_compare.c,
  * cg_cast.c, cg_conv.c, cg_gemm.c, cg_pool.c, cg_norm.c, cg_reduce.c,
  * cg_shape.c, cg_dlcops.c, ...).
  */
@@ -186,6 +186,18 @@ int cg_abi_shape(const cg_ctx *c, const dlc_value *v, bool input,
                  int64_t *dims);
 /* Elements of v per batch item. */
 int64_t cg_abi_numel(const cg_ctx *c, const dlc_value *v);
+
+/* A private constant NUL-terminated string / a private constant global
+ * holding init (descriptor and profile tables). */
+LLVMValueRef cg_cstring(cg_ctx *c, const char *s);
+LLVMValueRef cg_private_const(cg_ctx *c, LLVMValueRef init);
+
+/* cg_profile.c (--profile; each is a no-op without it): the tables
+ * PREFIX_profile, built before the body; the hook call around node call
+ * `index` (0, 1, ... in call order); their part of model.h. */
+void cg_profile_build(cg_ctx *c);
+void cg_profile_mark(cg_ctx *c, LLVMBuilderRef b, int index, int phase);
+void cg_profile_put_header(const cg_ctx *c, FILE *f, const char *P);
 
 /* Monotonic milliseconds (stage timings of dlc_codegen_info). */
 double cg_now_ms(void);

@@ -249,7 +249,7 @@ static void build_status_message(cg_ctx *c) {
 
 /* ------------------------------------------------------------ descriptor */
 
-static LLVMValueRef cstring(cg_ctx *c, const char *s) {
+LLVMValueRef cg_cstring(cg_ctx *c, const char *s) {
   LLVMValueRef init = LLVMConstStringInContext(c->llc, s, (unsigned)strlen(s), 0);
   LLVMValueRef gv = LLVMAddGlobal(c->mod, LLVMTypeOf(init), "");
   LLVMSetInitializer(gv, init);
@@ -259,7 +259,7 @@ static LLVMValueRef cstring(cg_ctx *c, const char *s) {
   return gv;
 }
 
-static LLVMValueRef private_const(cg_ctx *c, LLVMValueRef init) {
+LLVMValueRef cg_private_const(cg_ctx *c, LLVMValueRef init) {
   LLVMValueRef gv = LLVMAddGlobal(c->mod, LLVMTypeOf(init), "");
   LLVMSetInitializer(gv, init);
   LLVMSetGlobalConstant(gv, 1);
@@ -284,15 +284,15 @@ static LLVMValueRef tensor_table(cg_ctx *c, bool input) {
     for (int k = 0; k < rank; k++)
       el[k] = LLVMConstInt(c->i64, (unsigned long long)dims[k], 1);
     LLVMValueRef shape =
-        rank ? private_const(c, LLVMConstArray2(c->i64, el, (uint64_t)rank))
+        rank ? cg_private_const(c, LLVMConstArray2(c->i64, el, (uint64_t)rank))
              : LLVMConstNull(c->ptr);
-    LLVMValueRef f[4] = {cstring(c, v->name),
+    LLVMValueRef f[4] = {cg_cstring(c, v->name),
                          LLVMConstInt(c->i32, (unsigned)rank, 0), shape,
                          LLVMConstInt(c->i64,
                                       (unsigned long long)cg_abi_numel(c, v), 0)};
     rows[i] = LLVMConstStructInContext(c->llc, f, 4, 0);
   }
-  LLVMValueRef arr = private_const(c, LLVMConstArray2(ty, rows, n));
+  LLVMValueRef arr = cg_private_const(c, LLVMConstArray2(ty, rows, n));
   free(rows);
   return arr;
 }
@@ -302,7 +302,7 @@ static void build_descriptor(cg_ctx *c, LLVMValueRef run, LLVMValueRef batch,
                              LLVMValueRef wsfn) {
   LLVMValueRef f[] = {
       LLVMConstInt(c->i32, DLCRT_ABI_VERSION, 0),
-      cstring(c, c->prefix),
+      cg_cstring(c, c->prefix),
       LLVMConstInt(c->i32, c->g->inputs.n, 0),
       LLVMConstInt(c->i32, c->g->outputs.n, 0),
       tensor_table(c, true),
@@ -313,12 +313,12 @@ static void build_descriptor(cg_ctx *c, LLVMValueRef run, LLVMValueRef batch,
       run,
       batch,
       wsfn,
-      cstring(c, c->t->triple),
-      cstring(c, c->t->cpu),
-      cstring(c, c->t->desc->features),
+      cg_cstring(c, c->t->triple),
+      cg_cstring(c, c->t->cpu),
+      cg_cstring(c, c->t->desc->features),
       LLVMConstInt(c->i64, c->t->cpu_mask, 0),
-      cstring(c, dlc_version()),
-      cstring(c, c->opt->model_sha256 ? c->opt->model_sha256 : ""),
+      cg_cstring(c, dlc_version()),
+      cg_cstring(c, c->opt->model_sha256 ? c->opt->model_sha256 : ""),
   };
   LLVMValueRef init =
       LLVMConstStructInContext(c->llc, f, sizeof f / sizeof f[0], 0);

@@ -125,6 +125,7 @@ bool cg_write_header(const cg_ctx *c, const char *path, const char *shown,
   put_status_codes(f);
   put_body(c, f, P);
   put_functions(c, f);
+  cg_profile_put_header(c, f, P);
   fprintf(f, "#ifdef __cplusplus\n}\n#endif\n\n#endif /* %s_MODEL_H */\n", P);
   bool ok = !ferror(f);
   ok = fclose(f) == 0 && ok;

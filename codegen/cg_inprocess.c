@@ -17,6 +17,7 @@ struct dlc_compiled {
   const dlc_graph *g;
   void *workspace;
   char path[512];
+  char prefix[128];
 };
 
 /* The file is removed as soon as it is loaded (the mapping stays), so that
@@ -75,9 +76,8 @@ dlc_status dlc_compiled_create(const dlc_graph *g, const dlc_schedule *s,
   o.shared = true;
   o.header_path = NULL;
   dlc_status st = dlc_codegen_compile(g, s, &o, d);
-  char prefix[128];
-  dlc_codegen_prefix(g, opt->prefix, prefix, sizeof prefix);
-  if (st == DLC_OK && !load_so(m, prefix, d))
+  dlc_codegen_prefix(g, opt->prefix, m->prefix, sizeof m->prefix);
+  if (st == DLC_OK && !load_so(m, m->prefix, d))
     st = DLC_ERR_UNSUPPORTED;
   if (st != DLC_OK) {
     dlc_compiled_destroy(m);
@@ -100,6 +100,16 @@ void dlc_compiled_destroy(dlc_compiled *m) {
 
 const struct dlc_model *dlc_compiled_model(const dlc_compiled *m) {
   return m->model;
+}
+
+void *dlc_compiled_symbol(const dlc_compiled *m, const char *name) {
+  return dlsym(m->handle, name);
+}
+
+const struct dlc_profile *dlc_compiled_profile(const dlc_compiled *m) {
+  char sym[160];
+  snprintf(sym, sizeof sym, "%s_profile", m->prefix);
+  return dlc_compiled_symbol(m, sym);
 }
 
 int dlc_compiled_run_raw(dlc_compiled *m, const float *const *inputs,

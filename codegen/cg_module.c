@@ -13,6 +13,7 @@
 
 #include "codegen/cg.h"
 #include "ir/outfiles.h"
+#include "runtime/dlcrt.h"
 
 bool dlc_emit_kind_from_name(const char *name, dlc_emit_kind *out) {
   static const char *const names[] = {"obj", "asm", "llvm", "bc"};
@@ -129,7 +130,9 @@ static bool emit_nodes(cg_ctx *c, LLVMBuilderRef b, const cg_body *body,
       info->skipped_nodes++;
       continue;
     }
+    cg_profile_mark(c, b, info->kernel_calls, DLCRT_PROFILE_BEFORE);
     ok = cg_emit_node(c, b, body, n) && ok;
+    cg_profile_mark(c, b, info->kernel_calls, DLCRT_PROFILE_AFTER);
     info->kernel_calls++;
   }
   return ok;
@@ -288,6 +291,7 @@ static bool build_module(cg_ctx *c, dlc_codegen_info *info) {
   c->value_global = calloc(c->g->values.n + 1, sizeof *c->value_global);
   if (!cg_plan_build(c, &c->plan))
     return false;
+  cg_profile_build(c); /* --profile: the tables the body's marks name */
   LLVMValueRef body = build_body(c, info);
   if (!body)
     return false;

@@ -67,6 +67,10 @@ typedef struct dlc_codegen_options {
   const char *model_sha256; /* hex digest of the model file, recorded in the
                                header and descriptor; NULL: "" */
   dlc_codegen_info *info;  /* NULL, or filled on success */
+  bool profile;            /* --profile: call dlcrt_profile_event before and
+                              after every kernel call and export the tables
+                              PREFIX_profile (docs/abi.md, "Profiling");
+                              false: none of it is in the object */
 } dlc_codegen_options;
 
 /* Options with their defaults (-O2, object, host). */
@@ -119,6 +123,13 @@ dlc_status dlc_compiled_create(const dlc_graph *g, const dlc_schedule *s,
 void dlc_compiled_destroy(dlc_compiled *m);
 /* The loaded model's descriptor (runtime/dlcrt.h). */
 const struct dlc_model *dlc_compiled_model(const dlc_compiled *m);
+/* A symbol of the loaded shared object (NULL: none): the model's own, or
+ * the copy of libdlcrt linked into it, e.g. "dlcrt_profile_record" (the
+ * model calls that copy, not this process's). */
+void *dlc_compiled_symbol(const dlc_compiled *m, const char *name);
+/* PREFIX_profile of a model compiled with opt->profile, else NULL. */
+struct dlc_profile;
+const struct dlc_profile *dlc_compiled_profile(const dlc_compiled *m);
 /* Runs on inputs (graph input order, float32, the declared shapes, a
  * symbolic batch dim of any size >= 1 for batched models; data borrowed) and fills outputs[0..n_outputs) with malloc'd data (free with
  * free() or dlc_interp_free_tensors). The workspace is the loaded model's

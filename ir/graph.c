@@ -306,6 +306,21 @@ void dlc_op_ctx_from_node(dlc_op_ctx *c, const dlc_node *n,
   c->diag = d;
 }
 
+int64_t dlc_node_macs(const dlc_node *n) {
+  const dlc_op_info *info = dlc_op_get_info(n->op);
+  if (!info->macs)
+    return 0;
+  const dlc_tensor **inptr = calloc((size_t)n->n_inputs + 1, sizeof *inptr);
+  dlc_tensor *tout = calloc((size_t)n->n_outputs + 1, sizeof *tout);
+  DLC_ASSERT(inptr && tout);
+  dlc_op_ctx c;
+  dlc_op_ctx_from_node(&c, n, inptr, tout, NULL);
+  int64_t macs = info->macs(&c);
+  free(inptr);
+  free(tout);
+  return macs > 0 ? macs : 0;
+}
+
 bool dlc_op_error(dlc_op_ctx *c, const char *fmt, ...) {
   c->errors++;
   if (!c->diag)

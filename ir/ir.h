@@ -552,6 +552,11 @@ int dlc_node_get_floats(const dlc_node *n, const char *name,
 /* Parameter count of a node: elements of its constant (initializer) inputs. */
 int64_t dlc_node_param_count(const dlc_node *n);
 
+/* The node's multiply-adds by its operator's counter (0 when it has none
+ * or counts a negative number), on the value types it was inferred with:
+ * what `dlc stats` and the profile tables of `--profile` report. */
+int64_t dlc_node_macs(const dlc_node *n);
+
 /* Build the context for one node from the graph's value types. Fills tin/tout
  * (caller-provided arrays of size n_inputs/n_outputs) and inptr. */
 void dlc_op_ctx_from_node(dlc_op_ctx *c, const dlc_node *n,

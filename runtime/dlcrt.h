@@ -5,7 +5,8 @@
  * model exports (`const struct dlc_model PREFIX_model`), an aligned workspace
  * allocation helper, the CPU feature check that a compiled model's run
  * function performs before executing vector code, and the thread-pool
- * interface. Dependency-free: libc and pthreads only. See docs/abi.md.
+ * interface, and the profiling hook of models compiled with --profile.
+ * Dependency-free: libc and pthreads only. See docs/abi.md.
  */
 #ifndef DLCRT_H
 #define DLCRT_H
@@ -152,6 +153,101 @@ int dlcrt_pool_threads(const dlcrt_pool *p);
  * p may be NULL (serial). Not re-entrant: one run per pool at a time. */
 void dlcrt_pool_run(dlcrt_pool *p, dlcrt_task_fn fn, void *ctx,
                     int64_t n_tasks);
+
+/* ---------------------------------------------------------- profiling
+ * A model compiled with `--profile` calls dlcrt_profile_event before and
+ * after every kernel call of its body, and exports its tables as
+ * `const struct dlc_profile PREFIX_profile` (docs/abi.md, "Profiling").
+ * Without --profile nothing of this is referenced: the object is as if
+ * profiling did not exist. The hook runs on the thread that runs the
+ * model, between two kernels; what it costs is counted in the node. */
+#define DLCRT_PROFILE_BEFORE 0 /* phase: the node's kernel is about to run */
+#define DLCRT_PROFILE_AFTER 1  /* phase: it has returned */
+
+/* One kernel call of a profiled model, in call order (the schedule's): the
+ * node that owns the call (a fused epilogue or an inlined kernel is part of
+ * its node), what it computes and how. */
+struct dlc_profile_node {
+  const char *name;     /* the node's name, as `dlc show` prints it */
+  const char *op;       /* operator ("Conv", "dlc.ConvNchwc", ...) */
+  const char *schedule; /* the schedule line of `dlc show`: algorithm,
+                           tile, parameters, scratch, (why) */
+  int64_t macs;         /* multiply-adds per batch item (0: none counted) */
+  int64_t bytes;        /* bytes of the tensors it reads and writes
+                           (inputs, weights, outputs): a lower bound of
+                           the traffic */
+};
+
+struct dlc_profile {
+  uint32_t abi_version; /* DLCRT_PROFILE_VERSION */
+  const char *model;    /* the symbol prefix */
+  int32_t n_nodes;      /* kernel calls per body run: node indices are
+                           0 .. n_nodes-1 */
+  const struct dlc_profile_node *nodes;
+  /* Runs `iters` iterations of independent FMA chains in the widest vector
+   * of the target the model was compiled for (enough chains to hide the
+   * FMA latency) and returns the floating-point operations it performed (2
+   * per lane per FMA); reads io[0], io[1] and writes io[0] so the work
+   * cannot be optimised away. Timing it gives the core's FMA peak for this
+   * build, to compare the nodes' GFLOP/s with. */
+  int64_t (*fma_peak)(int64_t iters, float *io);
+};
+#define DLCRT_PROFILE_VERSION 1
+
+/* What a hook receives: ctx as installed, the model's tables, the node
+ * index (into model->nodes) and the phase. */
+typedef void (*dlcrt_profile_hook_fn)(void *ctx,
+                                      const struct dlc_profile *model,
+                                      int32_t node, int32_t phase);
+
+/* Called by profiled models around every kernel call: forwards to the
+ * installed hook (none installed: nothing happens). */
+void dlcrt_profile_event(const struct dlc_profile *model, int32_t node,
+                         int32_t phase);
+/* Installs fn(ctx, ...) as the hook of every profiled model in the process
+ * (fn NULL: none). Not synchronised with running models: install before
+ * running, from the thread that runs them. */
+void dlcrt_profile_set_hook(dlcrt_profile_hook_fn fn, void *ctx);
+
+/* Nanoseconds of CLOCK_MONOTONIC (C11 timespec_get where there is none):
+ * the default hook's clock. */
+uint64_t dlcrt_profile_clock_ns(void);
+
+/* The default hook's table: per node, the nanoseconds between BEFORE and
+ * AFTER summed over every call since the last reset, and the number of
+ * completed calls. The caller owns the table and its arrays. */
+struct dlcrt_profile_table {
+  const struct dlc_profile *model; /* events of other models are dropped */
+  uint64_t *ns;                    /* [model->n_nodes] */
+  uint64_t *calls;                 /* [model->n_nodes] */
+  uint64_t dropped; /* events ignored: another model, an index out of
+                       range, AFTER without its BEFORE */
+  uint64_t (*clock)(void *clock_ctx); /* NULL: dlcrt_profile_clock_ns */
+  void *clock_ctx;
+  int32_t open_node; /* private: the node between BEFORE and AFTER, -1 */
+  uint64_t open_at;  /* private: its BEFORE time */
+};
+
+/* Sets t up for model with the caller's arrays (n_nodes entries each),
+ * zeroed, the default clock. DLCRT_ERR_ARGUMENT on a NULL pointer or a
+ * descriptor of another DLCRT_PROFILE_VERSION. */
+int dlcrt_profile_table_init(struct dlcrt_profile_table *t,
+                             const struct dlc_profile *model, uint64_t *ns,
+                             uint64_t *calls);
+/* Zeroes the sums, counts and dropped events (keeps model and clock). */
+void dlcrt_profile_table_reset(struct dlcrt_profile_table *t);
+/* Replaces t's clock: now(clock_ctx) in nanoseconds (or any monotonic
+ * unit: the table only subtracts); NULL restores the default. */
+void dlcrt_profile_table_set_clock(struct dlcrt_profile_table *t,
+                                   uint64_t (*now)(void *clock_ctx),
+                                   void *clock_ctx);
+/* The sum of t->ns over its nodes. */
+uint64_t dlcrt_profile_table_total(const struct dlcrt_profile_table *t);
+/* The default hook: ctx is a struct dlcrt_profile_table. */
+void dlcrt_profile_default_hook(void *ctx, const struct dlc_profile *model,
+                                int32_t node, int32_t phase);
+/* dlcrt_profile_set_hook(dlcrt_profile_default_hook, t); t NULL: none. */
+void dlcrt_profile_record(struct dlcrt_profile_table *t);
 
 #ifdef __cplusplus
 }

@@ -6,9 +6,12 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 dlc_tensor th_f32(const float *data, int rank, const int64_t *dims) {
@@ -136,6 +139,16 @@ void th_assert_close(const float *got, const float *want, int64_t n,
                      "atol %.1g + rtol %.1g * |want|)",
                      (long long)i, got[i], want[i], diff, atol, rtol);
   }
+}
+
+int th_sh(const char *fmt, ...) {
+  char cmd[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  int rc = system(cmd);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
 char *th_read_file(const char *path, size_t *size) {

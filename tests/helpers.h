@@ -62,6 +62,10 @@ typedef struct guarded {
 void guarded_alloc(guarded *g, size_t bytes);
 void guarded_free(guarded *g);
 
+/* Runs the printf-formatted shell command (system()); returns its exit
+ * status, -1 if it did not exit normally. */
+int th_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Read a whole file into a malloc'd NUL-terminated buffer (NULL if absent). */
 char *th_read_file(const char *path, size_t *size);
 

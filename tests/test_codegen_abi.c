@@ -52,16 +52,6 @@ static char *tmpdir_create(void) {
   return t;
 }
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-  char cmd[8192];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  int rc = system(cmd);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 typedef struct model_case {
   dlc_graph *g;
@@ -184,19 +174,19 @@ static void link_and_run(const char *compiler, const char *ext) {
   char *dir = tmpdir_create();
   model_case m;
   load_case("net_mobilenetv2_block", &m);
-  cr_assert_eq(sh("%s %s/net_mobilenetv2_block/model.json -o %s/model.o "
+  cr_assert_eq(th_sh("%s %s/net_mobilenetv2_block/model.json -o %s/model.o "
                   "--name abi", DLC_EXE, FIXTURES, dir), 0, "dlc failed");
   char src[1024];
   snprintf(src, sizeof src, "%s/main.%s", dir, ext);
   cr_assert(write_raw(src, driver_src, strlen(driver_src)));
-  cr_assert_eq(sh("%s%s -I%s -I%s/runtime -o %s/prog %s %s/model.o %s -lm "
+  cr_assert_eq(th_sh("%s%s -I%s -I%s/runtime -o %s/prog %s %s/model.o %s -lm "
                   "-lpthread", compiler, SAN_FLAGS, dir, DLC_SOURCE_DIR, dir,
                   src, dir, RUNTIME_LIB), 0, "%s link failed", compiler);
   write_inputs(dir, &m);
-  cr_assert_eq(sh("%s/prog %s", dir, dir), 0, "program failed");
+  cr_assert_eq(th_sh("%s/prog %s", dir, dir), 0, "program failed");
   cr_assert(check_outputs(dir, &m, compiler));
   free_case(&m);
-  sh("rm -rf %s", dir);
+  th_sh("rm -rf %s", dir);
   free(dir);
 }
 
@@ -373,7 +363,7 @@ static int dlc_cli(char *line, size_t size, const char *args) {
   char err[] = "/tmp/dlc-abi-err-XXXXXX";
   int fd = mkstemp(err);
   close(fd);
-  int rc = sh("%s %s 2>%s >/dev/null", DLC_EXE, args, err);
+  int rc = th_sh("%s %s 2>%s >/dev/null", DLC_EXE, args, err);
   char *text = th_read_file(err, NULL);
   snprintf(line, size, "%s", text ? text : "");
   char *nl = strchr(line, '\n');
@@ -411,7 +401,7 @@ Test(codegen_abi, invalid_options_give_clear_errors) {
   snprintf(args, sizeof args, "%s -o %s/x.o --batch 0", model, dir);
   cr_expect_eq(dlc_cli(line, sizeof line, args), 2);
   cr_expect(strstr(line, "--batch"), "got: %s", line);
-  sh("rm -rf %s", dir);
+  th_sh("rm -rf %s", dir);
   free(dir);
 }
 
@@ -513,7 +503,7 @@ Test(codegen_abi, non_separable_batch_is_refused) {
   char *h = th_read_file(args, NULL);
   cr_expect(h && strstr(h, "#define B_BATCHED 1"), "m.h: %s", h);
   free(h);
-  sh("rm -rf %s", dir);
+  th_sh("rm -rf %s", dir);
   free(dir);
 }
 
@@ -524,7 +514,7 @@ Test(codegen_abi, run_check_compares_with_the_interpreter, .timeout = 300) {
   char *dir = tmpdir_create();
   char out[512];
   snprintf(out, sizeof out, "%s/out.txt", dir);
-  int rc = sh("%s run %s/digits.json --engine compiled --check --input "
+  int rc = th_sh("%s run %s/digits.json --engine compiled --check --input "
               "%s/test_images.npy --output %s/y.npy >%s", DLC_EXE, DIGITS,
               DIGITS, dir, out);
   cr_expect_eq(rc, 0);
@@ -536,11 +526,11 @@ Test(codegen_abi, run_check_compares_with_the_interpreter, .timeout = 300) {
   cr_expect(diff >= 0 && diff < 1e-3, "diff %g", diff);
   cr_expect(strstr(at, " ok"), "got: %s", at);
   free(text);
-  rc = sh("%s run %s/digits.json --engine compiled --check --tolerance "
+  rc = th_sh("%s run %s/digits.json --engine compiled --check --tolerance "
           "1e-12 --input %s/test_images.npy --output %s/y.npy >%s", DLC_EXE,
           DIGITS, DIGITS, dir, out);
   cr_expect_eq(rc, diff > 1e-12 ? 1 : 0, "diff %g", diff);
-  sh("rm -rf %s", dir);
+  th_sh("rm -rf %s", dir);
   free(dir);
 }
 
@@ -551,12 +541,12 @@ Test(codegen_abi, run_check_compares_with_the_interpreter, .timeout = 300) {
  * (353/360 = 98.06%, at least 95%) and a timing line. */
 Test(codegen_abi, digits_example_builds_and_classifies, .timeout = 300) {
   char *dir = tmpdir_create();
-  cr_assert_eq(sh("%s %s/digits.json -o %s/digits.o --cpu native", DLC_EXE,
+  cr_assert_eq(th_sh("%s %s/digits.json -o %s/digits.o --cpu native", DLC_EXE,
                   DIGITS, dir), 0);
-  cr_assert_eq(sh("cc%s -O2 -I%s %s/main.c %s/digits.o %s -lm -lpthread -o "
+  cr_assert_eq(th_sh("cc%s -O2 -I%s %s/main.c %s/digits.o %s -lm -lpthread -o "
                   "%s/digits", SAN_FLAGS, dir, DIGITS, dir, RUNTIME_LIB, dir),
                0, "the cc line failed");
-  cr_assert_eq(sh("%s/digits %s/test_images.npy %s/test_labels.npy 5 >%s/out",
+  cr_assert_eq(th_sh("%s/digits %s/test_images.npy %s/test_labels.npy 5 >%s/out",
                   dir, DIGITS, DIGITS, dir), 0);
   char path[512];
   snprintf(path, sizeof path, "%s/out", dir);
@@ -573,7 +563,7 @@ Test(codegen_abi, digits_example_builds_and_classifies, .timeout = 300) {
   cr_assert_not_null(t, "got: %s", text);
   cr_expect(sscanf(t, "compiled: 360 images in %lf ms", &ms) == 1 && ms > 0);
   free(text);
-  sh("rm -rf %s", dir);
+  th_sh("rm -rf %s", dir);
   free(dir);
 }
 
@@ -592,7 +582,7 @@ Test(codegen_abi, aarch64_fixtures_under_qemu, .timeout = 600) {
       "aarch64-linux-gnu-gcc or qemu-aarch64 missing: run scripts/setup.sh");
   char *dir = tmpdir_create();
   /* The runtime and the driver, cross-compiled once. */
-  cr_assert_eq(sh("cd %s && aarch64-linux-gnu-gcc -std=c11 -O2 "
+  cr_assert_eq(th_sh("cd %s && aarch64-linux-gnu-gcc -std=c11 -O2 "
                   "-D_DEFAULT_SOURCE -c %s/runtime/*.c && "
                   "ar rcs libdlcrt.a *.o",
                   dir, DLC_SOURCE_DIR),
@@ -607,7 +597,7 @@ Test(codegen_abi, aarch64_fixtures_under_qemu, .timeout = 600) {
   const cJSON *c;
   cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "cases")) {
     const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
-    if (sh("%s %s/%s/model.json -o %s/model.o --name abi "
+    if (th_sh("%s %s/%s/model.json -o %s/model.o --name abi "
            "--target aarch64-linux-gnu 2>/dev/null", DLC_EXE, FIXTURES, name,
            dir) != 0) {
       skipped++; /* not compiled yet: the x86 test names these */
@@ -616,10 +606,10 @@ Test(codegen_abi, aarch64_fixtures_under_qemu, .timeout = 600) {
     model_case m;
     load_case(name, &m);
     write_inputs(dir, &m);
-    bool ok = sh("aarch64-linux-gnu-gcc -static -I%s -I%s/runtime -o %s/prog "
+    bool ok = th_sh("aarch64-linux-gnu-gcc -static -I%s -I%s/runtime -o %s/prog "
                  "%s %s/model.o %s/libdlcrt.a -lm -lpthread", dir,
                  DLC_SOURCE_DIR, dir, src, dir, dir) == 0 &&
-              sh("qemu-aarch64 %s/prog %s", dir, dir) == 0 &&
+              th_sh("qemu-aarch64 %s/prog %s", dir, dir) == 0 &&
               check_outputs(dir, &m, name);
     if (ok)
       passed++;
@@ -635,7 +625,7 @@ Test(codegen_abi, aarch64_fixtures_under_qemu, .timeout = 600) {
   cr_expect_eq(failed, 0);
   cr_expect_eq(skipped, 0, "every fixture must compile for AArch64");
   cr_expect_geq(passed, 80);
-  sh("rm -rf %s", dir);
+  th_sh("rm -rf %s", dir);
   free(dir);
 }
 
