@@ -235,11 +235,15 @@ void cg_nc_clip_rows(cg_fn *f, const dlc_window2d *g, LLVMValueRef oh,
 }
 
 /* One tile: npix pixels from ow0 (a value), nbg blocks from ob0, taps kw in
- * [kw0, kw1) (the window clipped to the image at compile time). */
+ * [kw0, kw1). A clipped tile (at a known column, touching a border) gives
+ * each pixel its own taps [lo[p], hi[p]) inside the image, and unrolls kw
+ * so that the FMAs of taps in the padding are not emitted at all. */
 typedef struct nc_tile {
   LLVMValueRef ow0;
   int npix, nbg;
   int64_t kw0, kw1;
+  bool clipped;
+  int64_t lo[NC_MAX_RW], hi[NC_MAX_RW];
 } nc_tile;
 
 /* Where the code of one (image, block group, chunk, row) is. */
@@ -288,10 +292,11 @@ static int64_t lane_unroll(int64_t ib) {
   return 1;
 }
 
-/* The FMAs of lanes [l0, l0 + lu) of one tap (kh, kw) of input block il. */
+/* The FMAs of lanes [l0, l0 + lu) of one tap (kh, kw) of input block il,
+ * for the pixels p with use[p] (NULL: all). */
 static void tile_lanes(cg_fn *f, nc_row *r, const nc_tile *t,
                        LLVMValueRef wtap, LLVMValueRef xtap, LLVMValueRef l0,
-                       int64_t lu) {
+                       int64_t lu, const bool *use) {
   const nc_shape *s = r->s;
   LLVMValueRef vacc[NC_MAX_NB][NC_MAX_RW];
   for (int j = 0; j < t->nbg; j++)
@@ -305,6 +310,8 @@ static void tile_lanes(cg_fn *f, nc_row *r, const nc_tile *t,
       wv[j] = cg_load(f, r->vt, r->wgrp,
                       LLVMBuildAdd(f->b, wl, cg_i64(f, (l * t->nbg + j) * s->b), ""));
     for (int p = 0; p < t->npix; p++) {
+      if (use && !use[p])
+        continue;
       LLVMValueRef xi = LLVMBuildAdd(
           f->b, xl, cg_i64(f, (int64_t)p * s->g.s[1] * s->ib + l), "");
       LLVMValueRef xv = cg_splat(f, cg_load(f, f->c->f32, f->in[0], xi), r->vt);
@@ -317,6 +324,50 @@ static void tile_lanes(cg_fn *f, nc_row *r, const nc_tile *t,
       LLVMBuildStore(f->b, vacc[j][p], r->acc[j][p]);
 }
 
+/* Where tap row kh of input block il starts: in X (*xrow) and in the
+ * packed weights (*tap0, in taps). */
+static void tap_row(cg_fn *f, const nc_row *r, LLVMValueRef il, LLVMValueRef kh,
+                    LLVMValueRef *xrow, LLVMValueRef *tap0) {
+  const nc_shape *s = r->s;
+  const dlc_window2d *g = &s->g;
+  LLVMValueRef icb = LLVMBuildAdd(f->b, r->icb0, il, "");
+  LLVMValueRef ih = cg_affine(f, cg_affine(f, cg_i64(f, -g->pb[0]), r->oh,
+                                           g->s[0]), kh, g->d[0]);
+  LLVMValueRef x = cg_affine(f, cg_affine(f, NULL, icb, g->in[0]), r->ni,
+                             s->cbi * g->in[0]);
+  *xrow = cg_affine(f, NULL, LLVMBuildAdd(f->b, x, ih, ""), g->in[1] * s->ib);
+  *tap0 = cg_affine(f, NULL, cg_affine(f, kh, il, g->k[0]), g->k[1]);
+}
+
+/* A clipped tile's tap row: kw unrolled, each pixel's FMAs only for its
+ * own taps; the lanes as a loop. */
+static void tile_taps_clipped(cg_fn *f, nc_row *r, const nc_tile *t,
+                              LLVMValueRef il, LLVMValueRef kh) {
+  const nc_shape *s = r->s;
+  const dlc_window2d *g = &s->g;
+  LLVMValueRef xrow, tap0;
+  tap_row(f, r, il, kh, &xrow, &tap0);
+  int64_t lu = lane_unroll(s->ib);
+  for (int64_t kw = t->kw0; kw < t->kw1; kw++) {
+    bool use[NC_MAX_RW];
+    for (int p = 0; p < t->npix; p++)
+      use[p] = kw >= t->lo[p] && kw < t->hi[p];
+    LLVMValueRef wtap = cg_affine(f, NULL, LLVMBuildAdd(f->b, tap0,
+                                                        cg_i64(f, kw), ""),
+                                  s->ib * t->nbg * s->b);
+    /* column of pixel 0 (possibly outside the image: only pixels with
+     * use[p] read, and they are inside) */
+    LLVMValueRef iw0 = cg_affine(f, cg_i64(f, -g->pb[1] + kw * g->d[1]),
+                                 t->ow0, g->s[1]);
+    LLVMValueRef xtap = LLVMBuildAdd(f->b, xrow, cg_affine(f, NULL, iw0, s->ib),
+                                     "");
+    cg_loop ll;
+    LLVMValueRef l0 = cg_for_begin(f, &ll, 0, s->ib, lu);
+    tile_lanes(f, r, t, wtap, xtap, l0, lu, use);
+    cg_for_end(f, &ll);
+  }
+}
+
 /* The FMAs of one tap row (kh) of one input block (il): taps kw and the
  * input block's lanes as loops, lu lanes unrolled. */
 static void tile_taps(cg_fn *f, nc_row *r, const nc_tile *t, LLVMValueRef il,
@@ -325,13 +376,12 @@ static void tile_taps(cg_fn *f, nc_row *r, const nc_tile *t, LLVMValueRef il,
   const dlc_window2d *g = &s->g;
   if (t->kw1 <= t->kw0)
     return;
-  LLVMValueRef icb = LLVMBuildAdd(f->b, r->icb0, il, "");
-  LLVMValueRef ih = cg_affine(f, cg_affine(f, cg_i64(f, -g->pb[0]), r->oh,
-                                           g->s[0]), kh, g->d[0]);
-  LLVMValueRef xrow = cg_affine(f, cg_affine(f, NULL, icb, g->in[0]),
-                                r->ni, s->cbi * g->in[0]);
-  xrow = cg_affine(f, NULL, LLVMBuildAdd(f->b, xrow, ih, ""), g->in[1] * s->ib);
-  LLVMValueRef tap0 = cg_affine(f, NULL, cg_affine(f, kh, il, g->k[0]), g->k[1]);
+  if (t->clipped) {
+    tile_taps_clipped(f, r, t, il, kh);
+    return;
+  }
+  LLVMValueRef xrow, tap0;
+  tap_row(f, r, il, kh, &xrow, &tap0);
   cg_loop lk, ll;
   LLVMValueRef kw = cg_for_begin(f, &lk, t->kw0, t->kw1, 1);
   /* packed [il][kh][kw][l][j][lane] of this group */
@@ -342,7 +392,7 @@ static void tile_taps(cg_fn *f, nc_row *r, const nc_tile *t, LLVMValueRef il,
   LLVMValueRef xtap = LLVMBuildAdd(f->b, xrow, cg_affine(f, NULL, iw0, s->ib), "");
   int64_t lu = lane_unroll(s->ib);
   LLVMValueRef l0 = cg_for_begin(f, &ll, 0, s->ib, lu);
-  tile_lanes(f, r, t, wtap, xtap, l0, lu);
+  tile_lanes(f, r, t, wtap, xtap, l0, lu, NULL);
   cg_for_end(f, &ll);
   cg_for_end(f, &lk);
 }
@@ -404,39 +454,55 @@ void cg_nc_interior(const dlc_window2d *g, int64_t *a, int64_t *b) {
   *a = *a > *b ? *b : *a;
 }
 
-static void edge_pixel(cg_fn *f, nc_row *r, int nbg, int64_t ow) {
-  nc_tile t = {.ow0 = cg_i64(f, ow), .npix = 1, .nbg = nbg};
-  cg_nc_clip_cols(&r->s->g, ow, 0, r->s->g.in[1], &t.kw0, &t.kw1);
-  if (t.kw0 >= t.kw1) { /* every tap in the padding: bias, epilogue */
-    t.kw0 = t.kw1 = 0;
+/* Pixels [ow, ow + npix) at a known column, each with its own taps. */
+static void clipped_tile(cg_fn *f, nc_row *r, int nbg, int64_t ow, int npix) {
+  const dlc_window2d *g = &r->s->g;
+  nc_tile t = {.ow0 = cg_i64(f, ow), .npix = npix, .nbg = nbg,
+               .kw0 = g->k[1], .kw1 = 0, .clipped = true};
+  for (int p = 0; p < npix; p++) {
+    cg_nc_clip_cols(g, ow + p, 0, g->in[1], &t.lo[p], &t.hi[p]);
+    if (t.lo[p] < t.hi[p]) { /* else every tap in the padding: bias */
+      t.kw0 = t.lo[p] < t.kw0 ? t.lo[p] : t.kw0;
+      t.kw1 = t.hi[p] > t.kw1 ? t.hi[p] : t.kw1;
+    }
   }
+  if (t.kw0 >= t.kw1)
+    t.kw0 = t.kw1 = 0;
   emit_tile(f, r, &t);
 }
 
-/* One output row of nbg blocks: edges pixel by pixel, interior by tiles. */
+/* One output row of nbg blocks, cut into tiles of at most rw pixels of
+ * nearly equal size (dlc_sched_nchwc_row_tiles): runs of equal tiles
+ * inside the image as a loop, the tiles touching a border clipped. */
 static void emit_row(cg_fn *f, nc_row *r, int nbg) {
   const nc_shape *s = r->s;
   const dlc_window2d *g = &s->g;
-  int64_t a, b;
+  int64_t a, b, wo = g->out[1];
   cg_nc_interior(g, &a, &b);
-  for (int64_t ow = 0; ow < a; ow++)
-    edge_pixel(f, r, nbg, ow);
-  int64_t tiles = (b - a) / s->rw, rest = (b - a) % s->rw;
-  nc_tile t = {.npix = s->rw, .nbg = nbg, .kw0 = 0, .kw1 = g->k[1]};
-  if (tiles > 0) {
+  int64_t n = dlc_sched_nchwc_row_tiles(wo, s->rw);
+  int64_t base = wo / n, extra = wo % n, start = 0;
+  for (int64_t i = 0; i < n;) {
+    int64_t size = base + (i < extra);
+    if (start < a || start + size > b) {
+      clipped_tile(f, r, nbg, start, (int)size);
+      start += size;
+      i++;
+      continue;
+    }
+    int64_t j = i, end = start;
+    while (j < n && base + (j < extra) == size && end + size <= b) {
+      end += size;
+      j++;
+    }
+    nc_tile t = {.npix = (int)size, .nbg = nbg, .kw0 = 0, .kw1 = g->k[1]};
     cg_loop lt;
-    LLVMValueRef ti = cg_for_begin(f, &lt, 0, tiles, 1);
-    t.ow0 = cg_affine(f, cg_i64(f, a), ti, s->rw);
+    LLVMValueRef ti = cg_for_begin(f, &lt, 0, j - i, 1);
+    t.ow0 = cg_affine(f, cg_i64(f, start), ti, size);
     emit_tile(f, r, &t);
     cg_for_end(f, &lt);
+    start = end;
+    i = j;
   }
-  if (rest > 0) {
-    t.npix = (int)rest;
-    t.ow0 = cg_i64(f, a + tiles * s->rw);
-    emit_tile(f, r, &t);
-  }
-  for (int64_t ow = b < a ? a : b; ow < g->out[1]; ow++)
-    edge_pixel(f, r, nbg, ow);
 }
 
 /* The rows of one chunk of one block group: kh clipped per row. */

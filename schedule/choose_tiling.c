@@ -193,19 +193,28 @@ int64_t dlc_sched_nchwc_input_blocks(const dlc_node *n, int64_t block) {
   return most < cbi ? most : cbi;
 }
 
-/* Loads per FMA of a row of `width` pixels cut into tiles of rw pixels
- * with nb output blocks: each input-channel step loads nb weight vectors
- * and broadcasts one value per pixel. */
+bool dlc_sched_nchwc_tile_fits(const dlc_target_desc *t, int nb, int rw) {
+  return rw <= 32 && nb * rw + nb + 1 <= t->vector_regs;
+}
+
+int64_t dlc_sched_nchwc_row_tiles(int64_t width, int64_t rw) {
+  return width < 1 || rw < 1 ? 1 : (width + rw - 1) / rw;
+}
+
+/* Loads per FMA of a row of `width` pixels cut into nearly equal tiles of
+ * at most rw pixels with nb output blocks: each input-channel step of a
+ * tile loads nb weight vectors and broadcasts one value per pixel. */
 static double nchwc_loads_per_fma(int64_t width, int nb, int rw) {
-  int64_t full = width / rw, rest = width % rw;
-  double loads = (double)full * (nb + rw) + (rest ? nb + rest : 0);
+  int64_t tiles = dlc_sched_nchwc_row_tiles(width, rw);
+  double loads = (double)tiles * nb + (double)width;
   return loads / ((double)nb * width);
 }
 
 /* Register tile (rw pixels x nb output blocks, nb*rw accumulators + nb
  * weight vectors + one broadcast in the registers) with the fewest loads
- * per FMA; the input-channel chunk kc keeps the chunk's packed weights
- * within half of L2, where every row of the output re-reads them. */
+ * per FMA; the input-channel chunk kc keeps
+ * the chunk's packed weights within half of L2, where every row of the
+ * output re-reads them. */
 static void tile_conv_nchwc(const dlc_target_desc *t, dlc_node_sched *r) {
   const dlc_node *n = r->node;
   const dlc_window2d *g = &r->win;
@@ -220,7 +229,8 @@ static void tile_conv_nchwc(const dlc_target_desc *t, dlc_node_sched *r) {
   int best_nb = 1, best_rw = 1;
   double best = 1e30;
   for (int nb = 1; nb <= max_nb && nb <= cbo; nb++)
-    for (int rw = 1; nb * rw + nb + 1 <= t->vector_regs && rw <= width; rw++) {
+    for (int rw = 1; dlc_sched_nchwc_tile_fits(t, nb, rw) && rw <= width;
+         rw++) {
       double c = nchwc_loads_per_fma(width, nb, rw);
       if (c < best - 1e-9) {
         best = c;

@@ -126,7 +126,7 @@ static void nchwc_tile(ov_ctx *c, dlc_node_sched *r, const char *node,
   if (nb > max_nb)
     ov_error(c, node, "nv", "cannot honour: at most %s output blocks per "
              "tile here", max_nb == 1 ? "1" : "4");
-  else if (rw > 32 || nb * rw + nb + 1 > c->s->target.vector_regs)
+  else if (!dlc_sched_nchwc_tile_fits(&c->s->target, (int)nb, (int)rw))
     ov_error(c, node, mr ? "mr" : "nv",
              "cannot honour: %s do not fit the registers", what);
   else if (kc > nib)

@@ -97,6 +97,9 @@ void dlc_schedule_gemm_epi_axes(const dlc_node *n, int *row_axis,
  * output block of a ConvNchwc reads (its weights are packed per output
  * block): all of them, or the blocks spanning the groups of its lanes. */
 int64_t dlc_sched_nchwc_input_blocks(const dlc_node *n, int64_t block);
+/* Tiles a blocked convolution cuts an output row of `width` pixels into
+ * with at most rw pixels each (sizes differ by one at most). */
+int64_t dlc_sched_nchwc_row_tiles(int64_t width, int64_t rw);
 
 /* Sliding-window geometry of Conv, ConvTranspose and the pools, as 2-D
  * (1-D is H = 1): kernel, strides, dilations and pads after auto_pad. */

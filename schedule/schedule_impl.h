@@ -12,6 +12,11 @@ dlc_algo dlc_sched_choose_algorithm(const dlc_node *n, const dlc_window2d *w,
 const char *dlc_sched_check_algo(const dlc_node *n, dlc_algo a);
 bool dlc_sched_algo_implements(dlc_algo a, const dlc_node *n);
 bool dlc_sched_conv_is_depthwise(const dlc_node *n);
+/* A blocked convolution's tile of nb output blocks x rw pixels fits the
+ * registers: the accumulators, nb weight vectors and one broadcast (LLVM
+ * broadcasts into a register once for the nb FMAs that read it, rather
+ * than folding it into each: without the spare register it spills). */
+bool dlc_sched_nchwc_tile_fits(const dlc_target_desc *t, int nb, int rw);
 /* A ConvNchwc with one filter per channel on a blocked input. */
 bool dlc_sched_nchwc_is_depthwise(const dlc_node *n);
 bool dlc_sched_conv_is_pointwise(const dlc_window2d *w);
