@@ -235,14 +235,16 @@ void cg_nc_clip_rows(cg_fn *f, const dlc_window2d *g, LLVMValueRef oh,
 }
 
 /* One tile: npix pixels from ow0 (a value), nbg blocks from ob0, taps kw in
- * [kw0, kw1). A clipped tile (at a known column, touching a border) gives
- * each pixel its own taps [lo[p], hi[p]) inside the image, and unrolls kw
- * so that the FMAs of taps in the padding are not emitted at all. */
+ * [kw0, kw1). An unrolled tile (at a known column, touching a border)
+ * gives each pixel its own taps [lo[p], hi[p]) inside the image and
+ * unrolls kw, so that the FMAs of taps in the padding are not emitted at
+ * all. (Unrolling the interior tiles of a plain first layer, one lane per
+ * input block, made its kernel slower.) */
 typedef struct nc_tile {
   LLVMValueRef ow0;
   int npix, nbg;
   int64_t kw0, kw1;
-  bool clipped;
+  bool unrolled;
   int64_t lo[NC_MAX_RW], hi[NC_MAX_RW];
 } nc_tile;
 
@@ -339,15 +341,16 @@ static void tap_row(cg_fn *f, const nc_row *r, LLVMValueRef il, LLVMValueRef kh,
   *tap0 = cg_affine(f, NULL, cg_affine(f, kh, il, g->k[0]), g->k[1]);
 }
 
-/* A clipped tile's tap row: kw unrolled, each pixel's FMAs only for its
+/* An unrolled tile's tap row: kw unrolled, each pixel's FMAs only for its
  * own taps; the lanes as a loop. */
-static void tile_taps_clipped(cg_fn *f, nc_row *r, const nc_tile *t,
-                              LLVMValueRef il, LLVMValueRef kh) {
+static void tile_taps_unrolled(cg_fn *f, nc_row *r, const nc_tile *t,
+                              LLVMValueRef il, LLVMValueRef kh,
+                              int64_t lanes) {
   const nc_shape *s = r->s;
   const dlc_window2d *g = &s->g;
   LLVMValueRef xrow, tap0;
   tap_row(f, r, il, kh, &xrow, &tap0);
-  int64_t lu = lane_unroll(s->ib);
+  int64_t lu = lane_unroll(lanes);
   for (int64_t kw = t->kw0; kw < t->kw1; kw++) {
     bool use[NC_MAX_RW];
     for (int p = 0; p < t->npix; p++)
@@ -362,22 +365,22 @@ static void tile_taps_clipped(cg_fn *f, nc_row *r, const nc_tile *t,
     LLVMValueRef xtap = LLVMBuildAdd(f->b, xrow, cg_affine(f, NULL, iw0, s->ib),
                                      "");
     cg_loop ll;
-    LLVMValueRef l0 = cg_for_begin(f, &ll, 0, s->ib, lu);
+    LLVMValueRef l0 = cg_for_begin(f, &ll, 0, lanes, lu);
     tile_lanes(f, r, t, wtap, xtap, l0, lu, use);
     cg_for_end(f, &ll);
   }
 }
 
-/* The FMAs of one tap row (kh) of one input block (il): taps kw and the
- * input block's lanes as loops, lu lanes unrolled. */
+/* The FMAs of one tap row (kh) of the first `lanes` lanes of one input
+ * block (il): taps kw and the lanes as loops, lu lanes unrolled. */
 static void tile_taps(cg_fn *f, nc_row *r, const nc_tile *t, LLVMValueRef il,
-                      LLVMValueRef kh) {
+                      LLVMValueRef kh, int64_t lanes) {
   const nc_shape *s = r->s;
   const dlc_window2d *g = &s->g;
   if (t->kw1 <= t->kw0)
     return;
-  if (t->clipped) {
-    tile_taps_clipped(f, r, t, il, kh);
+  if (t->unrolled) {
+    tile_taps_unrolled(f, r, t, il, kh, lanes);
     return;
   }
   LLVMValueRef xrow, tap0;
@@ -390,8 +393,8 @@ static void tile_taps(cg_fn *f, nc_row *r, const nc_tile *t, LLVMValueRef il,
   LLVMValueRef iw0 = cg_affine(f, cg_affine(f, cg_i64(f, -g->pb[1]), kw, g->d[1]),
                                t->ow0, g->s[1]);
   LLVMValueRef xtap = LLVMBuildAdd(f->b, xrow, cg_affine(f, NULL, iw0, s->ib), "");
-  int64_t lu = lane_unroll(s->ib);
-  LLVMValueRef l0 = cg_for_begin(f, &ll, 0, s->ib, lu);
+  int64_t lu = lane_unroll(lanes);
+  LLVMValueRef l0 = cg_for_begin(f, &ll, 0, lanes, lu);
   tile_lanes(f, r, t, wtap, xtap, l0, lu, NULL);
   cg_for_end(f, &ll);
   cg_for_end(f, &lk);
@@ -420,14 +423,35 @@ static void tile_store(cg_fn *f, nc_row *r, const nc_tile *t) {
     }
 }
 
+/* Real channels in the last input block when it is padded (a dense
+ * convolution's chunk that reaches it); 0 otherwise. Its padding lanes
+ * meet zero weights: skipping them saves their FMAs (a quarter of a
+ * 24-channel layer's). */
+static int64_t last_block_lanes(const nc_row *r) {
+  const nc_shape *s = r->s;
+  if (s->group != 1 || s->ib == 1 || r->il1 != s->nib || s->cin % s->ib == 0)
+    return 0;
+  return s->cin % s->ib;
+}
+
 static void emit_tile(cg_fn *f, nc_row *r, const nc_tile *t) {
   tile_init(f, r, t);
+  int64_t partial = last_block_lanes(r);
+  int64_t full_end = partial ? r->il1 - 1 : r->il1;
   cg_nc_loop lc, lh;
-  LLVMValueRef il = cg_nc_loop_begin(f, &lc, cg_i64(f, r->il0), cg_i64(f, r->il1));
-  LLVMValueRef kh = cg_nc_loop_begin(f, &lh, r->kh0, r->kh1);
-  tile_taps(f, r, t, il, kh);
-  cg_nc_loop_end(f, &lh);
-  cg_nc_loop_end(f, &lc);
+  if (full_end > r->il0) {
+    LLVMValueRef il = cg_nc_loop_begin(f, &lc, cg_i64(f, r->il0),
+                                       cg_i64(f, full_end));
+    LLVMValueRef kh = cg_nc_loop_begin(f, &lh, r->kh0, r->kh1);
+    tile_taps(f, r, t, il, kh, r->s->ib);
+    cg_nc_loop_end(f, &lh);
+    cg_nc_loop_end(f, &lc);
+  }
+  if (partial) {
+    LLVMValueRef kh = cg_nc_loop_begin(f, &lh, r->kh0, r->kh1);
+    tile_taps(f, r, t, cg_i64(f, full_end), kh, partial);
+    cg_nc_loop_end(f, &lh);
+  }
   tile_store(f, r, t);
 }
 
@@ -458,7 +482,7 @@ void cg_nc_interior(const dlc_window2d *g, int64_t *a, int64_t *b) {
 static void clipped_tile(cg_fn *f, nc_row *r, int nbg, int64_t ow, int npix) {
   const dlc_window2d *g = &r->s->g;
   nc_tile t = {.ow0 = cg_i64(f, ow), .npix = npix, .nbg = nbg,
-               .kw0 = g->k[1], .kw1 = 0, .clipped = true};
+               .kw0 = g->k[1], .kw1 = 0, .unrolled = true};
   for (int p = 0; p < npix; p++) {
     cg_nc_clip_cols(g, ow + p, 0, g->in[1], &t.lo[p], &t.hi[p]);
     if (t.lo[p] < t.hi[p]) { /* else every tap in the padding: bias */
@@ -473,7 +497,8 @@ static void clipped_tile(cg_fn *f, nc_row *r, int nbg, int64_t ow, int npix) {
 
 /* One output row of nbg blocks, cut into tiles of at most rw pixels of
  * nearly equal size (dlc_sched_nchwc_row_tiles): runs of equal tiles
- * inside the image as a loop, the tiles touching a border clipped. */
+ * inside the image as a loop, the tiles touching a border clipped
+ * (unrolled). */
 static void emit_row(cg_fn *f, nc_row *r, int nbg) {
   const nc_shape *s = r->s;
   const dlc_window2d *g = &s->g;

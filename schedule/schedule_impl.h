@@ -15,7 +15,7 @@ bool dlc_sched_conv_is_depthwise(const dlc_node *n);
 /* A blocked convolution's tile of nb output blocks x rw pixels fits the
  * registers: the accumulators, nb weight vectors and one broadcast (LLVM
  * broadcasts into a register once for the nb FMAs that read it, rather
- * than folding it into each: without the spare register it spills). */
+ * than folding it into each), and with 32 registers two more. */
 bool dlc_sched_nchwc_tile_fits(const dlc_target_desc *t, int nb, int rw);
 /* A ConvNchwc with one filter per channel on a blocked input. */
 bool dlc_sched_nchwc_is_depthwise(const dlc_node *n);
