@@ -100,20 +100,32 @@ static void tile_row_taps(cg_fn *f, nw_row *r, LLVMValueRef kh, LLVMValueRef ow0
   LLVMValueRef wrow =
       s->kind == NW_DEPTHWISE ? cg_affine(f, r->wblock, kh, g->k[1] * s->b)
                               : NULL;
-  LLVMValueRef v[NW_MAX_RW];
+  LLVMValueRef v[NW_MAX_RW], w[DLC_DW_MAX_TAPS];
   for (int p = 0; p < npix; p++)
     v[p] = LLVMBuildLoad2(f->b, r->vt, r->acc[p], "");
-  for (int64_t kw = kw0; kw < kw1; kw++) {
-    LLVMValueRef w = NULL;
-    if (wrow)
-      w = cg_load(f, r->vt, f->extra[0],
-                  LLVMBuildAdd(f->b, wrow, cg_i64(f, kw * s->b), ""));
-    for (int p = 0; p < npix; p++) {
-      int64_t col = (int64_t)p * g->s[1] - g->pb[1] + kw * g->d[1];
-      LLVMValueRef x = cg_load(f, r->vt, f->in[0],
-                               LLVMBuildAdd(f->b, x0, cg_i64(f, col * s->b), ""));
+  for (int64_t kw = kw0; wrow && kw < kw1; kw++)
+    w[kw] = cg_load(f, r->vt, f->extra[0],
+                    LLVMBuildAdd(f->b, wrow, cg_i64(f, kw * s->b), ""));
+  /* Input column by column, each loaded once and used by every (pixel,
+   * tap) that reads it: few values live besides the accumulators (tap by
+   * tap, the columns pixels share stay live across the taps; on
+   * mobilenet_v2 both orders measured the same). Each pixel still takes its
+   * taps in increasing kw order, so the results do not change. */
+  int64_t first = kw0 * g->d[1];
+  int64_t last = (int64_t)(npix - 1) * g->s[1] + (kw1 - 1) * g->d[1];
+  for (int64_t col = first; col <= last; col++) {
+    LLVMValueRef x = NULL;
+    for (int64_t kw = kw0; kw < kw1; kw++) {
+      int64_t at = col - kw * g->d[1];
+      if (at < 0 || at % g->s[1] || at / g->s[1] >= npix)
+        continue;
+      int p = (int)(at / g->s[1]);
+      if (!x)
+        x = cg_load(f, r->vt, f->in[0],
+                    LLVMBuildAdd(f->b, x0,
+                                 cg_i64(f, (col - g->pb[1]) * s->b), ""));
       if (s->kind == NW_DEPTHWISE)
-        v[p] = cg_mk_fma(f, x, w, v[p]);
+        v[p] = cg_mk_fma(f, x, w[kw], v[p]);
       else if (s->kind == NW_MAX)
         v[p] = cg_fmax(f, x, v[p]);
       else

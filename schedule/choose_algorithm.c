@@ -264,7 +264,8 @@ static dlc_algo choose_conv(const dlc_node *n, const dlc_window2d *w,
 bool dlc_sched_nchwc_is_depthwise(const dlc_node *n) {
   const dlc_tensor *x = &n->inputs[0]->type, *w = &n->inputs[1]->type;
   int64_t group = dlc_node_get_int(n, "group");
-  return x->rank == 5 && group > 1 && w->dims[1] == 1 && w->dims[0] == group;
+  return x->rank == 5 && group > 1 && w->dims[1] == 1 && w->dims[0] == group &&
+         w->rank == 4 && w->dims[2] * w->dims[3] <= DLC_DW_MAX_TAPS;
 }
 
 /* A blocked convolution: channels in the lanes; one filter per channel

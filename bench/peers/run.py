@@ -42,8 +42,9 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPORT = os.path.join(HERE, "..", "models", "export.py")
 PY = "/usr/bin/python3"
-MODELS = ["resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1",
-          "shufflenet_v2_x1_0", "efficientnet_b0", "transformer_encoder"]
+MODELS = ["resnet18", "resnet50", "mobilenet_v2", "shufflenet_v2_x1_0",
+          "squeezenet1_1", "densenet121", "efficientnet_b0",
+          "transformer_encoder"]
 # engines that take a thread count; the others are single-threaded
 THREADED = ("ort", "torch", "torch_jit", "blas")
 
@@ -192,6 +193,55 @@ def table(rows):
     return "\n".join(out)
 
 
+def lscpu():
+    """The CPU as lscpu names it: model name, family, model, flags of note."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True,
+                             check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+    info = {k: fields[k].strip() for k in ("Model name", "CPU family", "Model",
+                                            "Vendor ID") if k in fields}
+    flags = fields.get("Flags", "").split()
+    info["avx512f"] = "avx512f" in flags
+    info["avx2"] = "avx2" in flags
+    return info
+
+
+def fma_peak(a):
+    """This core's FMA peak, measured by dlc bench --per-layer (the same
+    kernel the per-layer percentages use), on the smallest zoo model."""
+    onnx_path = ensure_export(a.work, "squeezenet1_1")[0]
+    r = subprocess.run([a.dlc, "bench", onnx_path, "--per-layer", "--json",
+                        "--repeat", "1", "--warmup", "1"],
+                       capture_output=True, text=True)
+    try:
+        return json.loads(r.stdout)["fma_peak_gflops"]
+    except (ValueError, KeyError):
+        return None
+
+
+def ratios(rows):
+    """dlc / ORT per (model, threads), and their geometric mean."""
+    out = {}
+    for r in rows:
+        if r["engine"] != "ort" or "median_ms" not in r:
+            continue
+        d = next((x for x in rows if x["engine"] == "dlc" and
+                  x["model"] == r["model"] and "median_ms" in x), None)
+        if d:
+            out.setdefault(r["threads"], {})[r["model"]] = (
+                d["median_ms"] / r["median_ms"])
+    lines = []
+    for t, per in sorted(out.items()):
+        geo = float(np.exp(np.mean(np.log(list(per.values())))))
+        cells = " | ".join(f"{m} {v:.2f}" for m, v in per.items())
+        lines.append(f"dlc time / ORT time, ORT at {t} thread(s): {cells} | "
+                     f"geomean {geo:.2f}")
+    return out, lines
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dlc", required=True)
@@ -214,6 +264,7 @@ def main():
     a.interp = set(a.interp.split(","))
     os.makedirs(a.work, exist_ok=True)
     info = {"machine": platform.processor() or platform.machine(),
+            "lscpu": lscpu(), "fma_peak_gflops": fma_peak(a),
             "cpus": os.cpu_count(), "loadavg_start": os.getloadavg(),
             "rounds": a.rounds, "per_turn": a.per_turn, "warmup": a.warmup,
             "threads": a.threads, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
@@ -223,11 +274,22 @@ def main():
         rows += bench_model(a, name)
         print(table([r for r in rows if r["model"] == name]), flush=True)
     info["loadavg_end"] = os.getloadavg()
+    per, lines = ratios(rows)
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"info": info, "results": rows}, f, indent=1)
+            json.dump({"info": info, "results": rows,
+                       "dlc_over_ort": {str(t): v for t, v in per.items()}},
+                      f, indent=1)
     print("\n" + table(rows))
-    print(f"\nloadavg start {info['loadavg_start']} end {info['loadavg_end']}")
+    print("\n" + "\n".join(lines))
+    cpu = info["lscpu"]
+    peak = info["fma_peak_gflops"]
+    print(f"\nmachine: {cpu.get('Model name', '?')} (family "
+          f"{cpu.get('CPU family', '?')}, model {cpu.get('Model', '?')}), "
+          f"{info['cpus']} CPUs, FMA peak "
+          f"{peak if peak is None else round(peak, 1)} GFLOP/s per core "
+          f"(dlc bench --per-layer)")
+    print(f"loadavg start {info['loadavg_start']} end {info['loadavg_end']}")
 
 
 if __name__ == "__main__":
