@@ -50,6 +50,7 @@ typedef struct reader {
   DLC_VEC(number_text) numbers; /* document order; cJSON number nodes carry
                                    their index in valueint (index_numbers) */
   char *text;                   /* the document, NUL-terminated, malloc'd */
+  dlc_fe_budget *budget;        /* --max-memory; NULL: none */
 } reader;
 
 /* ------------------------------------------------------------ reporting */
@@ -661,6 +662,15 @@ static void load_buffer(reader *r, const cJSON *j, buffer *b,
     close(fd);
     return;
   }
+  /* Held twice while it is read: the file's bytes, the initializers'. */
+  char what[PATH_MAX_LEN + 64];
+  snprintf(what, sizeof what, "with '%s' twice", shown(r, uri));
+  if (!dlc_fe_budget_charge(r->budget, 2 * (int64_t)size, r->d, where,
+                            what)) {
+    r->errors++;
+    close(fd);
+    return;
+  }
   int e = 0;
   b->uri = uri;
   b->bytes = dlc_fe_read_range(fd, 0, (size_t)size, &e);
@@ -1256,6 +1266,49 @@ static bool scan_text(reader *r, const char *text, size_t len) {
   return true;
 }
 
+/* The memory a document will take once parsed, estimated from its text
+ * alone (before cJSON allocates anything): the text twice (the file, the
+ * reader's copy) and once more for decoded base64; one cJSON item (72
+ * bytes measured with its malloc overhead) per value, which is a ',', '['
+ * or '{' outside strings, plus one; and per node (a key "op") 1,280 bytes,
+ * what `dlc check` measured per node of 100,000- and 1,000,000-node chains
+ * once the items are counted (graph arena, consumer lists, schedule). */
+enum { JSON_ITEM_BYTES = 72, JSON_NODE_BYTES = 1280 };
+
+static int64_t estimate_json(const char *text, size_t len, int64_t *nodes) {
+  int64_t items = 1;
+  *nodes = 0;
+  bool in_string = false;
+  size_t string_at = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if (in_string && c == '\\') {
+      i++;
+    } else if (c == '"') {
+      /* "op" as a value, not a key, overcounts: an estimate may */
+      if (in_string && i - string_at == 3 &&
+          !memcmp(text + string_at, "\"op", 3))
+        ++*nodes;
+      in_string = !in_string;
+      string_at = i;
+    } else if (!in_string && (c == ',' || c == '[' || c == '{')) {
+      items++;
+    }
+  }
+  return 3 * (int64_t)len + JSON_ITEM_BYTES * items + JSON_NODE_BYTES * *nodes;
+}
+
+static bool within_budget(reader *r, const char *text, size_t len) {
+  int64_t nodes = 0, bytes = estimate_json(text, len, &nodes);
+  char what[64];
+  snprintf(what, sizeof what, "%lld nodes in %zu bytes of JSON",
+           (long long)nodes, len);
+  if (dlc_fe_budget_charge(r->budget, bytes, r->d, NULL, what))
+    return true;
+  r->errors++;
+  return false;
+}
+
 /* Numbers are numbered in document order, which is cJSON's pre-order;
  * valueint (saturated, unused elsewhere) holds the index. */
 static void index_numbers(cJSON *j, size_t *k) {
@@ -1316,12 +1369,15 @@ static dlc_status finish_graph(reader *r) {
   return st;
 }
 
-dlc_status dlc_json_read_string(const char *text, size_t len,
-                                const char *base_dir, dlc_graph **out,
-                                dlc_diag *d) {
-  reader r = {.g = dlc_graph_create(), .d = d, .base_dir = base_dir};
+dlc_status dlc_fe_json_read(const char *text, size_t len, const char *base_dir,
+                            dlc_fe_budget *budget, dlc_graph **out,
+                            dlc_diag *d) {
+  reader r = {.g = dlc_graph_create(), .d = d, .base_dir = base_dir,
+              .budget = budget};
   *out = NULL;
-  cJSON *root = parse_json(&r, text, len);
+  cJSON *root = !budget || within_budget(&r, text, len)
+                    ? parse_json(&r, text, len)
+                    : NULL;
   if (root)
     read_document(&r, root);
   cJSON_Delete(root);
@@ -1337,4 +1393,10 @@ dlc_status dlc_json_read_string(const char *text, size_t len,
   }
   *out = r.g;
   return DLC_OK;
+}
+
+dlc_status dlc_json_read_string(const char *text, size_t len,
+                                const char *base_dir, dlc_graph **out,
+                                dlc_diag *d) {
+  return dlc_fe_json_read(text, len, base_dir, NULL, out, d);
 }
