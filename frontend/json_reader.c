@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 #include <unistd.h>
 
 #include "frontend/frontend_impl.h"
@@ -1319,6 +1320,42 @@ static void index_numbers(cJSON *j, size_t *k) {
   }
 }
 
+/* cJSON says only that parsing stopped, which on a failed allocation would
+ * read as a syntax error at that point: its allocations go through this
+ * hook, which remembers a failure (per thread; cJSON's hooks are global,
+ * set once). */
+static _Thread_local bool cjson_out_of_memory;
+
+static void *cjson_malloc(size_t n) {
+  void *p = malloc(n);
+  cjson_out_of_memory |= p == NULL;
+  return p;
+}
+
+static void cjson_free(void *p) { free(p); }
+
+static void install_cjson_hooks(void) {
+  cJSON_Hooks h = {cjson_malloc, cjson_free};
+  cJSON_InitHooks(&h);
+}
+
+static once_flag cjson_hooks_once = ONCE_FLAG_INIT;
+
+static void report_parse_failure(reader *r, const char *copy, size_t len,
+                                 size_t pos) {
+  bool empty = strspn(copy, " \t\r\n") == len;
+  if (cjson_out_of_memory)
+    err(r, NULL, "out of memory while parsing the JSON document (%zu bytes)",
+        len);
+  else
+    report_syntax(r, copy, len, pos,
+                  empty ? "the document is empty"
+                  : pos >= len ? "unexpected end of input"
+                  : depth_at(copy, pos) >= CJSON_NESTING_LIMIT
+                      ? "arrays and objects nested too deeply"
+                      : "unexpected character");
+}
+
 static cJSON *parse_json(reader *r, const char *text, size_t len) {
   /* cJSON wants a terminator it can stop at; copy so that text need not
    * have one. The copy lives as long as the reader: number_text points
@@ -1331,16 +1368,12 @@ static cJSON *parse_json(reader *r, const char *text, size_t len) {
   if (!scan_text(r, copy, len))
     return NULL;
   const char *end = NULL;
+  call_once(&cjson_hooks_once, install_cjson_hooks);
+  cjson_out_of_memory = false;
   cJSON *root = cJSON_ParseWithLengthOpts(copy, len, &end, false);
   size_t pos = end ? (size_t)(end - copy) : 0;
   if (!root) {
-    bool empty = strspn(copy, " \t\r\n") == len;
-    report_syntax(r, copy, len, pos,
-                  empty ? "the document is empty"
-                  : pos >= len ? "unexpected end of input"
-                  : depth_at(copy, pos) >= CJSON_NESTING_LIMIT
-                      ? "arrays and objects nested too deeply"
-                      : "unexpected character");
+    report_parse_failure(r, copy, len, pos);
   } else {
     while (pos < len && copy[pos] && strchr(" \t\r\n", copy[pos]))
       pos++;
