@@ -16,6 +16,7 @@
 #include "interp/interp.h"
 #include "passes/passes.h"
 #include "driver/driver.h"
+#include "frontend/frontend.h"
 #include "ir/ir.h"
 
 enum { DLC_EXIT_OK = 0, DLC_EXIT_BAD_INPUT = 1, DLC_EXIT_USAGE = 2 };
@@ -203,8 +204,19 @@ enum { DLC_CLI_MAX_FILES = 160 };
 bool dlc_cli_outputs_safe(const dlc_cli_file *in, int n_in,
                           const dlc_cli_file *out, int n_out, dlc_diag *d);
 
-/* Loads a model with the frontend; on failure prints every problem to
- * stderr and returns NULL. Free: dlc_graph_destroy. */
+/* "4096", "512K", "64M", "64G": bytes (at least 1), or -1. */
+int64_t dlc_cli_parse_bytes(const char *v);
+
+/* --max-input N and --max-memory N, which every command that reads a model
+ * takes anywhere on its command line: main() removes them from argv
+ * (adjusting *argc) before dispatching and keeps them for
+ * dlc_cli_load_limits. Returns false after a usage message. */
+bool dlc_cli_take_load_limits(int *argc, char **argv);
+/* The limits models are loaded within (the defaults, or the options). */
+const dlc_load_limits *dlc_cli_load_limits(void);
+
+/* Loads a model with the frontend within dlc_cli_load_limits; on failure
+ * prints every problem to stderr and returns NULL. Free: dlc_graph_destroy. */
 dlc_graph *dlc_cli_load_model(const char *path);
 
 /* ------------------------------------------------------ model statistics */

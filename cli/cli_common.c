@@ -78,11 +78,77 @@ bool dlc_cli_parse_model_args(int argc, char **argv, const char *help,
   return true;
 }
 
+int64_t dlc_cli_parse_bytes(const char *v) {
+  char *end = NULL;
+  long long x = strtoll(v, &end, 10);
+  int shift = 0;
+  if (end && (*end == 'K' || *end == 'k'))
+    shift = 10;
+  else if (end && (*end == 'M' || *end == 'm'))
+    shift = 20;
+  else if (end && (*end == 'G' || *end == 'g'))
+    shift = 30;
+  if (!*v || end == v || x < 1 || (shift ? end[1] != '\0' : *end != '\0') ||
+      x > (INT64_MAX >> shift))
+    return -1;
+  return (int64_t)x << shift;
+}
+
+/* The load limits of this run: set once by main (dlc_cli_take_load_limits)
+ * before any command runs, read by every load. */
+static dlc_load_limits load_limits;
+static bool load_limits_set;
+
+const dlc_load_limits *dlc_cli_load_limits(void) {
+  if (!load_limits_set) {
+    dlc_load_limits_init(&load_limits);
+    load_limits_set = true;
+  }
+  return &load_limits;
+}
+
+/* Matches argv[*i] against one of the two options: 1 (value parsed into
+ * *out), 0 not ours, -1 after a usage message. */
+static int limit_option(int argc, char **argv, int *i, const char *name,
+                        int64_t *out) {
+  const char *value = NULL;
+  int r = dlc_cli_option(argc, argv, i, name, &value);
+  if (r <= 0)
+    return r;
+  *out = dlc_cli_parse_bytes(value);
+  if (*out < 0) {
+    dlc_cli_usage_error("%s takes a size in bytes (4096, 512K, 64M, 64G), "
+                        "not '%s'", name, value);
+    return -1;
+  }
+  return 1;
+}
+
+bool dlc_cli_take_load_limits(int *argc, char **argv) {
+  dlc_load_limits *l = (dlc_load_limits *)dlc_cli_load_limits();
+  int kept = 1;
+  for (int i = 1; i < *argc; i++) {
+    int from = i;
+    int r = limit_option(*argc, argv, &i, "--max-input", &l->max_input);
+    if (r == 0)
+      r = limit_option(*argc, argv, &i, "--max-memory", &l->max_memory);
+    if (r < 0)
+      return false;
+    if (r == 0)
+      argv[kept++] = argv[from];
+  }
+  argv[kept] = NULL;
+  *argc = kept;
+  return true;
+}
+
 dlc_graph *dlc_cli_load_model(const char *path) {
   dlc_diag d;
   dlc_diag_init(&d, path);
   dlc_graph *g = NULL;
-  if (dlc_frontend_load(path, &g, &d) != DLC_OK || !g) {
+  if (dlc_frontend_load_limited(path, dlc_cli_load_limits(), &g, &d) !=
+          DLC_OK ||
+      !g) {
     if (dlc_diag_count(&d) == 0)
       dlc_diag_error(&d, "", "cannot load the model");
     dlc_diag_print(&d, stderr);

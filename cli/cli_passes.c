@@ -15,23 +15,6 @@ void dlc_cli_passes_init(dlc_cli_passes *p, int default_level) {
   p->max_workspace = (int64_t)64 << 30;
 }
 
-/* "4096", "512K", "64M", "64G": bytes, or -1. */
-static int64_t parse_bytes(const char *v) {
-  char *end = NULL;
-  long long x = strtoll(v, &end, 10);
-  int shift = 0;
-  if (end && (*end == 'K' || *end == 'k'))
-    shift = 10;
-  else if (end && (*end == 'M' || *end == 'm'))
-    shift = 20;
-  else if (end && (*end == 'G' || *end == 'g'))
-    shift = 30;
-  if (!*v || end == v || x < 1 || (shift ? end[1] != '\0' : *end != '\0') ||
-      x > (INT64_MAX >> shift))
-    return -1;
-  return (int64_t)x << shift;
-}
-
 void dlc_cli_passes_free(dlc_cli_passes *p) {
   free(p->disabled);
   p->disabled = NULL;
@@ -68,7 +51,7 @@ int dlc_cli_passes_arg(int argc, char **argv, int *i, dlc_cli_passes *p) {
   if (r != 0) {
     if (r < 0)
       return -1;
-    p->max_workspace = parse_bytes(value);
+    p->max_workspace = dlc_cli_parse_bytes(value);
     if (p->max_workspace < 0) {
       dlc_cli_usage_error("--max-workspace takes a size in bytes (4096, 512K, "
                           "64M, 64G), not '%s'", value);

@@ -47,7 +47,7 @@ int dlc_cmd_import(int argc, char **argv) {
   dlc_cli_file outs[2] = {{out, "-o", false}, {bin, "-o (weights)", false}};
   dlc_status st = DLC_ERR_INVALID;
   if (dlc_cli_outputs_safe(&in, 1, outs, 2, &d))
-    st = dlc_onnx_import(model, out, &d);
+    st = dlc_onnx_import(model, out, dlc_cli_load_limits(), &d);
   free(bin);
   if (st != DLC_OK && dlc_diag_count(&d) == 0)
     dlc_diag_error(&d, "", "import failed");

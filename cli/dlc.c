@@ -33,6 +33,13 @@ static const char DLC_HELP[] =
     "(opsets 11-21, docs/onnx.md). Tensors are numpy\n"
     ".npy files: float32 (int64 where the model's input is int64), C order.\n"
     "\n"
+    "Every command that reads a model also takes, anywhere on its line:\n"
+    "  --max-input N    refuse a model file above N bytes (K, M, G; default\n"
+    "                   2G)\n"
+    "  --max-memory N   refuse a model estimated to take more than N bytes\n"
+    "                   in memory once loaded (weights and weight files\n"
+    "                   included; default half the physical memory)\n"
+    "\n"
     "exit status: 0 success, 1 bad model or input (one 'FILE: WHERE: WHAT'\n"
     "line per problem on stderr), 2 bad usage.\n";
 
@@ -104,6 +111,8 @@ static bool report_unknown_command(const char *word) {
 }
 
 int main(int argc, char **argv) {
+  if (!dlc_cli_take_load_limits(&argc, argv))
+    return DLC_EXIT_USAGE;
   if (argc < 2)
     return dlc_cli_usage_error("no command or model given");
   const char *first = argv[1];

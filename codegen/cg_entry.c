@@ -276,6 +276,7 @@ static LLVMValueRef tensor_table(cg_ctx *c, bool input) {
   if (n == 0)
     return LLVMConstNull(c->ptr);
   LLVMValueRef *rows = calloc(n, sizeof *rows);
+  DLC_ASSERT(rows != NULL);
   for (size_t i = 0; i < n; i++) {
     const dlc_value *v = input ? g->inputs.items[i] : g->outputs.items[i];
     int64_t dims[DLC_MAX_RANK];

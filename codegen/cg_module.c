@@ -154,6 +154,7 @@ static LLVMValueRef build_body(cg_ctx *c, dlc_codegen_info *info) {
   LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c->llc, fn, "entry"));
   size_t ni = c->g->inputs.n, no = c->g->outputs.n;
   LLVMValueRef *ptrs = calloc(ni + no + 1, sizeof *ptrs);
+  DLC_ASSERT(ptrs != NULL);
   cg_body body = {ptrs, ptrs + ni, LLVMGetParam(fn, 2)};
   for (size_t i = 0; i < ni + no; i++) {
     LLVMValueRef arr = LLVMGetParam(fn, i < ni ? 0 : 1);
@@ -289,6 +290,7 @@ static bool build_module(cg_ctx *c, dlc_codegen_info *info) {
   LLVMDisposeTargetData(dl);
   init_types(c);
   c->value_global = calloc(c->g->values.n + 1, sizeof *c->value_global);
+  DLC_ASSERT(c->value_global != NULL);
   if (!cg_plan_build(c, &c->plan))
     return false;
   cg_profile_build(c); /* --profile: the tables the body's marks name */

@@ -11,6 +11,22 @@
 
 #include "ir/ir.h"
 
+/* What a model may cost before it is read (docs/reliability.md, "Limits").
+ * max_input: the model file's size in bytes (JSON and ONNX alike; ONNX
+ * stops at protobuf's 2 GiB in any case). max_memory: the bytes the loaded
+ * model is estimated to take (parser, graph, weights), from the file before
+ * it is parsed and from each weight file before it is read. 0: no limit. */
+typedef struct dlc_load_limits {
+  int64_t max_input;
+  int64_t max_memory;
+} dlc_load_limits;
+
+enum { DLC_DEFAULT_MAX_INPUT_LOG2 = 31 }; /* 2 GiB */
+
+/* The defaults: 2 GiB of input, half the physical memory (sysconf; 8 GiB
+ * where it cannot be read). */
+void dlc_load_limits_init(dlc_load_limits *l);
+
 /* Loads a model by file extension (.json or .onnx; others are reported as
  * "unsupported model format"). On success *out is a sorted graph with
  * inferred shapes (symbolic dims bound to 1 for inference; the input values
@@ -19,6 +35,11 @@
  * found is in d (d->file is set by the caller or by this function to path;
  * it is borrowed, so path must outlive d's use). Free: dlc_graph_destroy. */
 dlc_status dlc_frontend_load(const char *path, dlc_graph **out, dlc_diag *d);
+/* The same within limits (NULL: the defaults); a model over one is refused
+ * before it is parsed, naming the limit's option. */
+dlc_status dlc_frontend_load_limited(const char *path,
+                                     const dlc_load_limits *limits,
+                                     dlc_graph **out, dlc_diag *d);
 dlc_status dlc_json_read_file(const char *path, dlc_graph **out, dlc_diag *d);
 /* text need not be NUL-terminated; base_dir resolves buffer uris (NULL:
  * buffers are refused). */

@@ -9,8 +9,42 @@
 #include "frontend/frontend.h"
 
 /* Reads a whole file into a malloc'd buffer with a NUL after the last byte
- * (free: free()). NULL on failure, with errno-style code in *err. */
-unsigned char *dlc_fe_read_file(const char *path, size_t *size, int *err);
+ * (free: free()). NULL on failure, with errno-style code in *err: EFBIG
+ * when it holds more than max bytes (max 0: no limit; checked as it is
+ * read, for a file that grows or is no regular file). */
+unsigned char *dlc_fe_read_file(const char *path, size_t max, size_t *size,
+                                int *err);
+/* stat, then dlc_fe_read_file within l->max_input (l NULL: the defaults):
+ * a file over the limit is refused before it is read, "the file is N
+ * bytes, above the limit of M (--max-input)". NULL after the report. */
+unsigned char *dlc_fe_read_model(const char *path, const dlc_load_limits *l,
+                                 size_t *size, dlc_diag *d);
+
+/* The memory a load is estimated to take, against --max-memory: a reader
+ * charges its estimate from the file before parsing it, and each weight
+ * file before reading it. */
+typedef struct dlc_fe_budget {
+  int64_t limit; /* 0: none */
+  int64_t used;  /* estimated bytes so far */
+} dlc_fe_budget;
+
+/* Adds bytes (what: the reason, for the message). False, with "WHERE: the
+ * model would take about N bytes in memory (what), above the limit of M
+ * (--max-memory)" in d, when the total passes the limit. b NULL: no limit. */
+bool dlc_fe_budget_charge(dlc_fe_budget *b, int64_t bytes, dlc_diag *d,
+                          const char *where, const char *what);
+
+/* The file readers within limits (NULL: the defaults), the work behind
+ * dlc_json_read_file, dlc_onnx_read_file and dlc_frontend_load_limited. */
+dlc_status dlc_fe_json_read_file(const char *path, const dlc_load_limits *l,
+                                 dlc_graph **out, dlc_diag *d);
+dlc_status dlc_fe_onnx_read_file(const char *path, const dlc_load_limits *l,
+                                 dlc_graph **out, dlc_diag *d);
+
+/* The JSON reader with a budget (NULL: none): dlc_json_read_string's work. */
+dlc_status dlc_fe_json_read(const char *text, size_t len, const char *base_dir,
+                            dlc_fe_budget *budget, dlc_graph **out,
+                            dlc_diag *d);
 
 /* Opens base_dir/rel for reading, refusing it (-1, *why says why) unless its
  * real path lies inside base_dir's real path and it is a regular file; sets

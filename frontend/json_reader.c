@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 #include <unistd.h>
 
 #include "frontend/frontend_impl.h"
@@ -50,6 +51,7 @@ typedef struct reader {
   DLC_VEC(number_text) numbers; /* document order; cJSON number nodes carry
                                    their index in valueint (index_numbers) */
   char *text;                   /* the document, NUL-terminated, malloc'd */
+  dlc_fe_budget *budget;        /* --max-memory; NULL: none */
 } reader;
 
 /* ------------------------------------------------------------ reporting */
@@ -661,6 +663,15 @@ static void load_buffer(reader *r, const cJSON *j, buffer *b,
     close(fd);
     return;
   }
+  /* Held twice while it is read: the file's bytes, the initializers'. */
+  char what[PATH_MAX_LEN + 64];
+  snprintf(what, sizeof what, "with '%s' twice", shown(r, uri));
+  if (!dlc_fe_budget_charge(r->budget, 2 * (int64_t)size, r->d, where,
+                            what)) {
+    r->errors++;
+    close(fd);
+    return;
+  }
   int e = 0;
   b->uri = uri;
   b->bytes = dlc_fe_read_range(fd, 0, (size_t)size, &e);
@@ -1256,6 +1267,49 @@ static bool scan_text(reader *r, const char *text, size_t len) {
   return true;
 }
 
+/* The memory a document will take once parsed, estimated from its text
+ * alone (before cJSON allocates anything): the text twice (the file, the
+ * reader's copy) and once more for decoded base64; one cJSON item (72
+ * bytes measured with its malloc overhead) per value, which is a ',', '['
+ * or '{' outside strings, plus one; and per node (a key "op") 1,280 bytes,
+ * what `dlc check` measured per node of 100,000- and 1,000,000-node chains
+ * once the items are counted (graph arena, consumer lists, schedule). */
+enum { JSON_ITEM_BYTES = 72, JSON_NODE_BYTES = 1280 };
+
+static int64_t estimate_json(const char *text, size_t len, int64_t *nodes) {
+  int64_t items = 1;
+  *nodes = 0;
+  bool in_string = false;
+  size_t string_at = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if (in_string && c == '\\') {
+      i++;
+    } else if (c == '"') {
+      /* "op" as a value, not a key, overcounts: an estimate may */
+      if (in_string && i - string_at == 3 &&
+          !memcmp(text + string_at, "\"op", 3))
+        ++*nodes;
+      in_string = !in_string;
+      string_at = i;
+    } else if (!in_string && (c == ',' || c == '[' || c == '{')) {
+      items++;
+    }
+  }
+  return 3 * (int64_t)len + JSON_ITEM_BYTES * items + JSON_NODE_BYTES * *nodes;
+}
+
+static bool within_budget(reader *r, const char *text, size_t len) {
+  int64_t nodes = 0, bytes = estimate_json(text, len, &nodes);
+  char what[64];
+  snprintf(what, sizeof what, "%lld nodes in %zu bytes of JSON",
+           (long long)nodes, len);
+  if (dlc_fe_budget_charge(r->budget, bytes, r->d, NULL, what))
+    return true;
+  r->errors++;
+  return false;
+}
+
 /* Numbers are numbered in document order, which is cJSON's pre-order;
  * valueint (saturated, unused elsewhere) holds the index. */
 static void index_numbers(cJSON *j, size_t *k) {
@@ -1264,6 +1318,42 @@ static void index_numbers(cJSON *j, size_t *k) {
       j->valueint = (int)(*k)++;
     index_numbers(j->child, k);
   }
+}
+
+/* cJSON says only that parsing stopped, which on a failed allocation would
+ * read as a syntax error at that point: its allocations go through this
+ * hook, which remembers a failure (per thread; cJSON's hooks are global,
+ * set once). */
+static _Thread_local bool cjson_out_of_memory;
+
+static void *cjson_malloc(size_t n) {
+  void *p = malloc(n);
+  cjson_out_of_memory |= p == NULL;
+  return p;
+}
+
+static void cjson_free(void *p) { free(p); }
+
+static void install_cjson_hooks(void) {
+  cJSON_Hooks h = {cjson_malloc, cjson_free};
+  cJSON_InitHooks(&h);
+}
+
+static once_flag cjson_hooks_once = ONCE_FLAG_INIT;
+
+static void report_parse_failure(reader *r, const char *copy, size_t len,
+                                 size_t pos) {
+  bool empty = strspn(copy, " \t\r\n") == len;
+  if (cjson_out_of_memory)
+    err(r, NULL, "out of memory while parsing the JSON document (%zu bytes)",
+        len);
+  else
+    report_syntax(r, copy, len, pos,
+                  empty ? "the document is empty"
+                  : pos >= len ? "unexpected end of input"
+                  : depth_at(copy, pos) >= CJSON_NESTING_LIMIT
+                      ? "arrays and objects nested too deeply"
+                      : "unexpected character");
 }
 
 static cJSON *parse_json(reader *r, const char *text, size_t len) {
@@ -1278,16 +1368,12 @@ static cJSON *parse_json(reader *r, const char *text, size_t len) {
   if (!scan_text(r, copy, len))
     return NULL;
   const char *end = NULL;
+  call_once(&cjson_hooks_once, install_cjson_hooks);
+  cjson_out_of_memory = false;
   cJSON *root = cJSON_ParseWithLengthOpts(copy, len, &end, false);
   size_t pos = end ? (size_t)(end - copy) : 0;
   if (!root) {
-    bool empty = strspn(copy, " \t\r\n") == len;
-    report_syntax(r, copy, len, pos,
-                  empty ? "the document is empty"
-                  : pos >= len ? "unexpected end of input"
-                  : depth_at(copy, pos) >= CJSON_NESTING_LIMIT
-                      ? "arrays and objects nested too deeply"
-                      : "unexpected character");
+    report_parse_failure(r, copy, len, pos);
   } else {
     while (pos < len && copy[pos] && strchr(" \t\r\n", copy[pos]))
       pos++;
@@ -1316,12 +1402,15 @@ static dlc_status finish_graph(reader *r) {
   return st;
 }
 
-dlc_status dlc_json_read_string(const char *text, size_t len,
-                                const char *base_dir, dlc_graph **out,
-                                dlc_diag *d) {
-  reader r = {.g = dlc_graph_create(), .d = d, .base_dir = base_dir};
+dlc_status dlc_fe_json_read(const char *text, size_t len, const char *base_dir,
+                            dlc_fe_budget *budget, dlc_graph **out,
+                            dlc_diag *d) {
+  reader r = {.g = dlc_graph_create(), .d = d, .base_dir = base_dir,
+              .budget = budget};
   *out = NULL;
-  cJSON *root = parse_json(&r, text, len);
+  cJSON *root = !budget || within_budget(&r, text, len)
+                    ? parse_json(&r, text, len)
+                    : NULL;
   if (root)
     read_document(&r, root);
   cJSON_Delete(root);
@@ -1337,4 +1426,10 @@ dlc_status dlc_json_read_string(const char *text, size_t len,
   }
   *out = r.g;
   return DLC_OK;
+}
+
+dlc_status dlc_json_read_string(const char *text, size_t len,
+                                const char *base_dir, dlc_graph **out,
+                                dlc_diag *d) {
+  return dlc_fe_json_read(text, len, base_dir, NULL, out, d);
 }

@@ -8,7 +8,7 @@
 #ifndef DLC_ONNX_H
 #define DLC_ONNX_H
 
-#include "ir/ir.h"
+#include "frontend/frontend.h"
 
 /* Reads an ONNX model file. On success *out is a sorted graph with inferred
  * shapes (symbolic dims such as a batch "N" bound to 1 for inference; the
@@ -26,8 +26,9 @@ dlc_status dlc_onnx_read_bytes(const void *bytes, size_t len,
 
 /* Converts onnx_path to a dlc-graph JSON file at json_path; initializers
  * above 1 KiB go to a .bin file beside it (<stem>.bin, as
- * dlc_json_write_file names it). */
+ * dlc_json_write_file names it). The model is read within limits (NULL:
+ * the defaults, frontend.h). */
 dlc_status dlc_onnx_import(const char *onnx_path, const char *json_path,
-                           dlc_diag *d);
+                           const dlc_load_limits *limits, dlc_diag *d);
 
 #endif /* DLC_ONNX_H */

@@ -16,6 +16,7 @@ typedef struct dlc_onnx_reader {
   dlc_graph *g;
   dlc_diag *d;
   const char *base_dir; /* resolves external data; NULL: refused */
+  dlc_fe_budget *budget; /* --max-memory; NULL: none */
   int64_t opset;        /* of the default domain */
   int errors;
   int fresh;            /* counter behind generated names */
@@ -83,5 +84,11 @@ bool dlc_onnx_fix_legacy_softmax(dlc_onnx_reader *r, bool *changed);
  * soon as it is deeper than limit; 0 if malformed (frontend/proto_depth.c). */
 int dlc_proto_depth(const ProtobufCMessageDescriptor *desc, const void *bytes,
                     size_t len, int limit);
+/* The same walk, also counting the messages of type counted (in *count,
+ * as far as the walk went). */
+int dlc_proto_census(const ProtobufCMessageDescriptor *desc, const void *bytes,
+                     size_t len, int limit,
+                     const ProtobufCMessageDescriptor *counted,
+                     uint64_t *count);
 
 #endif /* DLC_ONNX_IMPL_H */

@@ -4,9 +4,9 @@
 #include "frontend/onnx_impl.h"
 
 dlc_status dlc_onnx_import(const char *onnx_path, const char *json_path,
-                           dlc_diag *d) {
+                           const dlc_load_limits *limits, dlc_diag *d) {
   dlc_graph *g = NULL;
-  dlc_status st = dlc_onnx_read_file(onnx_path, &g, d);
+  dlc_status st = dlc_fe_onnx_read_file(onnx_path, limits, &g, d);
   if (st != DLC_OK)
     return st;
   st = dlc_json_write_file(g, json_path, NULL, d);

@@ -11,6 +11,7 @@
  * little-endian, as ONNX specifies and as every target of dlc is. */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -310,6 +311,15 @@ static unsigned char *read_external(dlc_onnx_reader *r,
                  "'%s' (%llu bytes)", (long long)x.offset,
                  (long long)x.offset + (long long)need, shown,
                  (unsigned long long)size);
+    close(fd);
+    return NULL;
+  }
+  /* Held twice while it is converted: the bytes read, the initializer. */
+  char what[160];
+  snprintf(what, sizeof what, "with %zu bytes of '%s' twice", need, shown);
+  if (!dlc_fe_budget_charge(r->budget, 2 * (int64_t)need, r->d, where,
+                            what)) {
+    r->errors++;
     close(fd);
     return NULL;
   }

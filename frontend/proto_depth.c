@@ -3,7 +3,8 @@
  * protobuf-c unpacks it: protobuf_c_message_unpack recurses once per level
  * with no limit, so a small file of deeply nested subgraph attributes
  * (about 2,900 levels in 29 KB) overflows the stack. The walk recurses only
- * up to the limit, and costs one pass over the bytes. */
+ * up to the limit, and costs one pass over the bytes. The same walk counts
+ * the messages of one type (the nodes, for the memory estimate). */
 #include "frontend/onnx_impl.h"
 
 /* A varint at *p (< end); false when it runs off the end or past 10 bytes. */
@@ -18,13 +19,22 @@ static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
   return false;
 }
 
+/* What a walk counts besides the depth: the messages of one type. */
+typedef struct census {
+  int limit;
+  const ProtobufCMessageDescriptor *counted;
+  uint64_t count;
+} census;
+
 /* The depth of the message at [p, end) of type desc (1: no sub-message);
  * limit + 1 as soon as it exceeds limit; 0 when the encoding is malformed
  * (protobuf-c then refuses it with its own message). */
 static int depth_of(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
-                    const uint8_t *end, int level, int limit) {
+                    const uint8_t *end, int level, census *c) {
+  int limit = c->limit;
   if (level > limit)
     return limit + 1;
+  c->count += desc == c->counted;
   int deepest = level;
   while (p < end) {
     uint64_t tag, len;
@@ -51,7 +61,7 @@ static int depth_of(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
                                        desc, (unsigned)(tag >> 3))
                                  : NULL;
       if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-        int d = depth_of(f->descriptor, p, p + len, level + 1, limit);
+        int d = depth_of(f->descriptor, p, p + len, level + 1, c);
         if (d == 0 || d > limit)
           return d;
         deepest = d > deepest ? d : deepest;
@@ -68,6 +78,17 @@ static int depth_of(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
 
 int dlc_proto_depth(const ProtobufCMessageDescriptor *desc, const void *bytes,
                     size_t len, int limit) {
+  return dlc_proto_census(desc, bytes, len, limit, NULL, NULL);
+}
+
+int dlc_proto_census(const ProtobufCMessageDescriptor *desc, const void *bytes,
+                     size_t len, int limit,
+                     const ProtobufCMessageDescriptor *counted,
+                     uint64_t *count) {
   const uint8_t *p = bytes;
-  return depth_of(desc, p, p + len, 1, limit);
+  census c = {limit, counted, 0};
+  int depth = depth_of(desc, p, p + len, 1, &c);
+  if (count)
+    *count = c.count;
+  return depth;
 }

@@ -459,8 +459,6 @@ typedef const char *(*dlc_dot_note_fn)(const dlc_node *n, void *ctx,
                                        char *buf, size_t size);
 void dlc_graph_print_dot_noted(const dlc_graph *g, FILE *out,
                                dlc_dot_note_fn note, void *ctx);
-/* True when a live node reads v or v is a graph output. */
-bool dlc_value_is_used(const dlc_graph *g, const dlc_value *v);
 
 /* ------------------------------------------------------ the operator table */
 

@@ -7,6 +7,7 @@
  *     output %y
  */
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "ir.h"
 
@@ -136,16 +137,20 @@ static void print_node(const dlc_node *n, FILE *out) {
   fprintf(out, "  # %s\n", n->name);
 }
 
-bool dlc_value_is_used(const dlc_graph *g, const dlc_value *v) {
-  if (v->is_output)
-    return true;
+/* used[id]: v is a graph output or a live node reads it (one pass over the
+ * graph instead of one per initializer). Free: free(). */
+static bool *used_values(const dlc_graph *g) {
+  bool *used = calloc(g->values.n + 1, sizeof *used);
+  DLC_ASSERT(used != NULL);
+  for (size_t i = 0; i < g->values.n; i++)
+    used[i] = g->values.items[i]->is_output;
   for (size_t i = 0; i < g->nodes.n; i++) {
     const dlc_node *n = g->nodes.items[i];
     for (int k = 0; !n->dead && k < n->n_inputs; k++)
-      if (n->inputs[k] == v)
-        return true;
+      if (n->inputs[k])
+        used[n->inputs[k]->id] = true;
   }
-  return false;
+  return used;
 }
 
 void dlc_graph_print(const dlc_graph *g, FILE *out) {
@@ -157,14 +162,16 @@ void dlc_graph_print(const dlc_graph *g, FILE *out) {
   }
   /* Constants the passes left without a reader (a BatchNormalization's
    * scale after folding) are not part of the graph that is compiled. */
+  bool *used = used_values(g);
   for (size_t i = 0; i < g->initializers.n; i++) {
     const dlc_value *v = g->initializers.items[i];
-    if (!dlc_value_is_used(g, v))
+    if (!used[v->id])
       continue;
     fprintf(out, "  const  %%%s : ", v->name);
     print_type(v, out);
     fprintf(out, "  (%" PRId64 " elements)\n", dlc_tensor_numel(&v->type));
   }
+  free(used);
   for (size_t i = 0; i < g->nodes.n; i++)
     if (!g->nodes.items[i]->dead)
       print_node(g->nodes.items[i], out);

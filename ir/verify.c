@@ -1,7 +1,9 @@
 /* verify.c — structural checks of a graph, run after the frontend and (with
  * --verify-each) after every pass: arity and attributes against the operator
- * table, single definitions, topological order, typed values, outputs. Every
+ * table, single definitions, topological order, typed values, outputs, and
+ * the format's one rule about uses (a Dropout's mask is never read). Every
  * problem is reported, not only the first. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ir.h"
@@ -76,6 +78,51 @@ static void verify_edges(const dlc_node *n, const char *where, dlc_diag *d) {
   }
 }
 
+static bool has_dropout_mask(const dlc_graph *g) {
+  for (size_t i = 0; i < g->nodes.n; i++) {
+    const dlc_node *n = g->nodes.items[i];
+    if (!n->dead && n->op == DLC_OP_DROPOUT && n->n_outputs > 1 &&
+        n->outputs[1])
+      return true;
+  }
+  return false;
+}
+
+/* The format (dlc-graph v1) says a Dropout's mask output must be unused:
+ * inference Dropout drops nothing, so a model that reads the mask was made
+ * for training. A declared mask nobody reads (torch exports one) is fine. */
+static void verify_dropout_masks(const dlc_graph *g, dlc_diag *d) {
+  if (!has_dropout_mask(g))
+    return;
+  const dlc_node **reader = calloc(g->values.n + 1, sizeof *reader);
+  DLC_ASSERT(reader != NULL);
+  for (size_t i = 0; i < g->nodes.n; i++) {
+    const dlc_node *n = g->nodes.items[i];
+    for (int k = 0; !n->dead && k < n->n_inputs; k++)
+      if (n->inputs[k] && !reader[n->inputs[k]->id])
+        reader[n->inputs[k]->id] = n;
+  }
+  for (size_t i = 0; i < g->nodes.n; i++) {
+    const dlc_node *n = g->nodes.items[i];
+    const dlc_value *m = n->n_outputs > 1 ? n->outputs[1] : NULL;
+    if (n->dead || n->op != DLC_OP_DROPOUT || !m ||
+        (!reader[m->id] && !m->is_output))
+      continue;
+    char where[512];
+    node_where(n, where, sizeof where);
+    if (reader[m->id])
+      dlc_diag_error(d, where, "its mask output '%s' is read by node '%s' "
+                     "(%s); the mask must be unused (Dropout is inference "
+                     "only)", m->name, reader[m->id]->name,
+                     dlc_op_name(reader[m->id]->op));
+    else
+      dlc_diag_error(d, where, "its mask output '%s' is a graph output; the "
+                     "mask must be unused (Dropout is inference only)",
+                     m->name);
+  }
+  free(reader);
+}
+
 dlc_status dlc_graph_verify(const dlc_graph *g, dlc_diag *d) {
   int before = dlc_diag_count(d);
   for (size_t i = 0; i < g->nodes.n; i++) {
@@ -91,6 +138,7 @@ dlc_status dlc_graph_verify(const dlc_graph *g, dlc_diag *d) {
     verify_attrs(n, where, d);
     verify_edges(n, where, d);
   }
+  verify_dropout_masks(g, d);
   if (g->outputs.n == 0)
     dlc_diag_error(d, "outputs", "the graph has no outputs");
   for (size_t i = 0; i < g->outputs.n; i++) {

@@ -356,12 +356,15 @@ static void assign_node(layout *l, dlc_node *n) {
 /* ------------------------------------------------------ plain readers */
 
 /* Each replaced value something still reads plain (a live node, a graph
- * output) gets one NchwcToNchw producing it again. */
+ * output) gets one NchwcToNchw producing it again. The consumer lists
+ * answer "still read" (every node this pass adds is registered there);
+ * scanning the graph per value made the pass quadratic on long chains. */
 static void rebuild_plain(layout *l) {
   for (size_t id = 0; id < l->n_values; id++) {
     dlc_value *b = l->blocked[id], *v = l->g->values.items[id];
     if (!b || v->kind != DLC_VALUE_NODE || !v->producer ||
-        !v->producer->dead || !dlc_value_is_used(l->g, v))
+        !v->producer->dead ||
+        (!v->is_output && pu_uses_count(l->u, v) == 0))
       continue;
     const char *name = dlc_arena_printf(l->g->arena, "%s_to_nchw", v->name);
     dlc_node *r = pu_add_node_for(l->g, pu_fresh_name(l->g, name),

@@ -36,7 +36,8 @@
  *      0's bytes) share their input's storage on the same condition.
  *   3. Offsets, greedy: buffers in a placement order, each at the lowest
  *      64-byte-aligned offset where it overlaps no already placed buffer
- *      whose interval intersects its own; arena_bytes is the highest end.
+ *      whose interval intersects its own (found through a time index, not
+ *      by scanning every placed buffer); arena_bytes is the highest end.
  *      Three orders are tried — by decreasing size, by decreasing lifetime,
  *      by decreasing size x lifetime (ties: larger, then earlier first) —
  *      and the smallest arena is kept.
@@ -331,16 +332,133 @@ static int by_lo(const void *pa, const void *pb) {
   return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
-/* Lowest aligned offset for buffer x clear of the placed buffers that are
- * live at the same time. */
-static int64_t lowest_fit(const buffer *b, const int *order, int placed,
-                          const buffer *x, span *tmp) {
+/* Which root buffers are live at the same time as a given one, without
+ * looking at every buffer (that made placement quadratic: 82% of `dlc
+ * check` on a 200,000-node chain). Buffer y meets x in time when
+ *   (a) y starts inside [x.start, x.end]: a range of `by_start`, or
+ *   (b) y starts before x.start and is still live there: a stabbing query
+ *       on a static segment tree over node numbers, each buffer stored at
+ *       the O(log n) canonical tree nodes that cover its interval.
+ * The two sets are disjoint. Both hold placed and unplaced buffers (the
+ * index does not change between placement orders); the caller filters.
+ * Cost per query: O(log n) plus the buffers met, each of which a lowest
+ * fit has to look at anyway. */
+typedef struct start_key {
+  int start, index;
+} start_key;
+
+typedef struct time_index {
+  int leaves;          /* power of two above the last node number */
+  int *first;          /* CSR over tree nodes 1 .. 2*leaves-1: [first[k], first[k+1]) */
+  int *items;          /* buffer indices */
+  start_key *by_start; /* root buffers sorted by start */
+  int n_roots;
+} time_index;
+
+static int by_start_cmp(const void *pa, const void *pb) {
+  const start_key *a = pa, *b = pb;
+  if (a->start != b->start)
+    return a->start < b->start ? -1 : 1;
+  return a->index - b->index;
+}
+
+/* The canonical tree nodes of [lo, hi] (closed): at most two a level. */
+enum { TIME_MAX_CANONICAL = 2 * 32 };
+
+static int canonical_nodes(const time_index *ti, int lo, int hi,
+                           int out[TIME_MAX_CANONICAL]) {
   int n = 0;
-  for (int i = 0; i < placed; i++) {
-    const buffer *p = &b[order[i]];
-    if (p->start <= x->end && x->start <= p->end && p->size > 0)
-      tmp[n++] = (span){p->offset, p->offset + p->size};
+  for (int l = lo + ti->leaves, r = hi + ti->leaves + 1; l < r;
+       l >>= 1, r >>= 1) {
+    if (l & 1)
+      out[n++] = l++;
+    if (r & 1)
+      out[n++] = --r;
   }
+  return n;
+}
+
+/* Counts (items NULL) or stores each root buffer at its canonical nodes. */
+static void time_index_fill(time_index *ti, const buffer *b, int *fill) {
+  int k[TIME_MAX_CANONICAL];
+  for (int r = 0; r < ti->n_roots; r++) {
+    int i = ti->by_start[r].index;
+    int m = canonical_nodes(ti, b[i].start, b[i].end, k);
+    for (int j = 0; j < m; j++) {
+      if (ti->items)
+        ti->items[fill[k[j]]++] = i;
+      else
+        ti->first[k[j] + 1]++;
+    }
+  }
+}
+
+static void time_index_build(time_index *ti, const live_set *s,
+                             const buffer *b) {
+  int last = 0;
+  *ti = (time_index){0};
+  ti->by_start = malloc(((size_t)s->n + 1) * sizeof *ti->by_start);
+  DLC_ASSERT(ti->by_start != NULL);
+  for (int i = 0; i < s->n; i++)
+    if (s->t[i].buffer == i) {
+      ti->by_start[ti->n_roots++] = (start_key){b[i].start, i};
+      last = b[i].end > last ? b[i].end : last;
+    }
+  qsort(ti->by_start, (size_t)ti->n_roots, sizeof *ti->by_start,
+        by_start_cmp);
+  for (ti->leaves = 1; ti->leaves <= last; ti->leaves *= 2)
+    ;
+  size_t slots = 2 * (size_t)ti->leaves + 1;
+  ti->first = calloc(slots, sizeof *ti->first);
+  DLC_ASSERT(ti->first != NULL);
+  time_index_fill(ti, b, NULL);
+  for (size_t k = 1; k < slots; k++)
+    ti->first[k] += ti->first[k - 1];
+  ti->items = malloc(((size_t)ti->first[slots - 1] + 1) * sizeof *ti->items);
+  int *fill = malloc(slots * sizeof *fill);
+  DLC_ASSERT(ti->items && fill);
+  memcpy(fill, ti->first, slots * sizeof *fill);
+  time_index_fill(ti, b, fill);
+  free(fill);
+}
+
+static void time_index_free(time_index *ti) {
+  free(ti->first);
+  free(ti->items);
+  free(ti->by_start);
+}
+
+/* The placed, non-empty buffer p as a span of the arena, when it is live
+ * with x. */
+static int add_conflict(const buffer *p, span *tmp, int n) {
+  if (p->placed && p->size > 0)
+    tmp[n++] = (span){p->offset, p->offset + p->size};
+  return n;
+}
+
+/* Lowest aligned offset for buffer x clear of the placed buffers that are
+ * live at the same time. The result does not depend on the order in which
+ * the spans are found: the sweep below finds the lowest aligned offset
+ * whose range meets no span. */
+static int64_t lowest_fit(const time_index *ti, const buffer *b, int xi,
+                          span *tmp) {
+  const buffer *x = &b[xi];
+  int n = 0;
+  int lo = 0, hi = ti->n_roots; /* (a): first root with start >= x->start */
+  while (lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    if (ti->by_start[mid].start < x->start)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (int r = lo; r < ti->n_roots && ti->by_start[r].start <= x->end; r++)
+    if (ti->by_start[r].index != xi)
+      n = add_conflict(&b[ti->by_start[r].index], tmp, n);
+  for (int k = x->start + ti->leaves; k >= 1; k >>= 1) /* (b) */
+    for (int j = ti->first[k]; j < ti->first[k + 1]; j++)
+      if (b[ti->items[j]].start < x->start)
+        n = add_conflict(&b[ti->items[j]], tmp, n);
   qsort(tmp, (size_t)n, sizeof *tmp, by_lo);
   int64_t at = 0;
   for (int i = 0; i < n && tmp[i].lo < at + x->size; i++)
@@ -350,20 +468,20 @@ static int64_t lowest_fit(const buffer *b, const int *order, int placed,
 }
 
 /* Places the root buffers in the given order; returns the arena size. */
-static int64_t place_in_order(live_set *s, buffer *b, int order_kind,
-                              order_key *keys, int *order, span *tmp) {
+static int64_t place_in_order(live_set *s, buffer *b, const time_index *ti,
+                              int order_kind, order_key *keys, span *tmp) {
   int roots = 0;
   for (int i = 0; i < s->n; i++)
-    if (s->t[i].buffer == i)
+    if (s->t[i].buffer == i) {
       keys[roots++] = (order_key){order_primary(&b[i], order_kind), b[i].size,
                                   b[i].start, i};
+      b[i].placed = false;
+    }
   qsort(keys, (size_t)roots, sizeof *keys, by_key_desc);
-  for (int i = 0; i < roots; i++)
-    order[i] = keys[i].index;
   int64_t arena = 0;
   for (int i = 0; i < roots; i++) {
-    buffer *x = &b[order[i]];
-    x->offset = lowest_fit(b, order, i, x, tmp);
+    buffer *x = &b[keys[i].index];
+    x->offset = lowest_fit(ti, b, keys[i].index, tmp);
     x->placed = true;
     arena = x->offset + x->size > arena ? x->offset + x->size : arena;
   }
@@ -372,23 +490,24 @@ static int64_t place_in_order(live_set *s, buffer *b, int order_kind,
 
 static int64_t assign_offsets(live_set *s, buffer *b) {
   order_key *keys = malloc(((size_t)s->n + 1) * sizeof *keys);
-  int *order = malloc(((size_t)s->n + 1) * sizeof *order);
   span *tmp = malloc(((size_t)s->n + 1) * sizeof *tmp);
-  DLC_ASSERT(keys && order && tmp);
+  DLC_ASSERT(keys && tmp);
+  time_index ti;
+  time_index_build(&ti, s, b);
   int best = ORDER_SIZE;
   int64_t best_arena = -1;
   for (int k = 0; k < ORDER_COUNT; k++) {
-    int64_t a = place_in_order(s, b, k, keys, order, tmp);
+    int64_t a = place_in_order(s, b, &ti, k, keys, tmp);
     if (best_arena < 0 || a < best_arena) {
       best_arena = a;
       best = k;
     }
   }
   /* Re-place with the winner: the buffers hold the last order's offsets. */
-  int64_t arena = place_in_order(s, b, best, keys, order, tmp);
+  int64_t arena = place_in_order(s, b, &ti, best, keys, tmp);
   DLC_ASSERT(arena == best_arena);
+  time_index_free(&ti);
   free(keys);
-  free(order);
   free(tmp);
   return arena;
 }
@@ -496,29 +615,34 @@ static const dlc_node *peak_node(const dlc_graph *g, const dlc_schedule *sc) {
   return g->nodes.n ? g->nodes.items[at] : NULL;
 }
 
-/* A view aliases when the plan shares the storage, or when its input lives
- * outside the workspace (read-only for the whole run) and its output is not
- * a slice some Concat expects written. */
-static bool is_concat_slice(const dlc_graph *g, const dlc_value *v) {
+/* slice[id]: the value is an input of an elided Concat (its producer
+ * writes a slice of the Concat's output). Free: free(). */
+static bool *concat_slices(const dlc_graph *g) {
+  bool *slice = calloc(g->values.n + 1, sizeof *slice);
+  DLC_ASSERT(slice != NULL);
   for (size_t k = 0; k < g->nodes.n; k++) {
     const dlc_node *n = g->nodes.items[k];
     for (int i = 0; !n->dead && n->elided && i < n->n_inputs; i++)
-      if (n->inputs[i] == v)
-        return true;
+      if (n->inputs[i])
+        slice[n->inputs[i]->id] = true;
   }
-  return false;
+  return slice;
 }
 
-static bool view_aliases(const dlc_graph *g, const dlc_node *n) {
+/* A view aliases when the plan shares the storage, or when its input lives
+ * outside the workspace (read-only for the whole run) and its output is not
+ * a slice some Concat expects written. */
+static bool view_aliases(const dlc_node *n, const bool *slice) {
   const dlc_value *in = n->inputs[0], *out = n->outputs[0];
   if (!dlc_op_is_view(n->op) || !in || !out || out->is_output)
     return false;
   if (dlc_value_is_const(in) || in->arena_offset < 0)
-    return !is_concat_slice(g, out);
+    return !slice[out->id];
   return out->arena_offset == in->arena_offset;
 }
 
 static void mark_storage_kinds(const dlc_graph *g, dlc_schedule *sc) {
+  bool *slice = concat_slices(g);
   for (size_t k = 0; k < g->nodes.n; k++) {
     const dlc_node *n = g->nodes.items[k];
     dlc_node_sched *r = &sc->nodes[n->id];
@@ -527,11 +651,12 @@ static void mark_storage_kinds(const dlc_graph *g, dlc_schedule *sc) {
     if (n->elided) {
       r->kind = DLC_SCHED_ELIDED;
       snprintf(r->why, sizeof r->why, "its producers write its slices");
-    } else if (view_aliases(g, n)) {
+    } else if (view_aliases(n, slice)) {
       r->kind = DLC_SCHED_ALIAS;
       snprintf(r->why, sizeof r->why, "a view sharing its input's storage");
     }
   }
+  free(slice);
 }
 
 dlc_status dlc_schedule_plan_memory(dlc_graph *g, dlc_schedule *sc,
@@ -605,22 +730,49 @@ static bool may_share(const tinfo *a, const tinfo *b) {
          concat_pair(b, a);
 }
 
+static int by_def(const void *pa, const void *pb) {
+  const tinfo *a = *(const tinfo *const *)pa, *b = *(const tinfo *const *)pb;
+  return a->def < b->def ? -1 : a->def > b->def;
+}
+
+static void check_pair(const dlc_graph *g, const dlc_schedule *sc,
+                       const tinfo *a, const tinfo *b, dlc_diag *d) {
+  int64_t ao = t_offset(g, sc, a), bo = t_offset(g, sc, b);
+  bool space = a->size > 0 && b->size > 0 && ao < bo + b->size &&
+               bo < ao + a->size;
+  if (space && !may_share(a, b))
+    dlc_diag_error(d, "memory plan",
+                   "'%s' [%lld, +%lld) and '%s' [%lld, +%lld) are live "
+                   "at the same time and overlap",
+                   t_name(g, a), (long long)ao, (long long)a->size,
+                   t_name(g, b), (long long)bo, (long long)b->size);
+}
+
+/* Every pair of tensors live at the same time, by a sweep in definition
+ * order over the set still live (all pairs of a 200,000-node chain would
+ * be 2 * 10^10 comparisons; the pairs live together are a few per node). */
 static void check_pairs(const dlc_graph *g, const dlc_schedule *sc,
                         const live_set *s, dlc_diag *d) {
+  const tinfo **order = malloc(((size_t)s->n + 1) * sizeof *order);
+  const tinfo **live = malloc(((size_t)s->n + 1) * sizeof *live);
+  DLC_ASSERT(order && live);
   for (int i = 0; i < s->n; i++)
-    for (int j = i + 1; j < s->n; j++) {
-      const tinfo *a = &s->t[i], *b = &s->t[j];
-      int64_t ao = t_offset(g, sc, a), bo = t_offset(g, sc, b);
-      bool time = a->def <= b->last && b->def <= a->last;
-      bool space = a->size > 0 && b->size > 0 && ao < bo + b->size &&
-                   bo < ao + a->size;
-      if (time && space && !may_share(a, b))
-        dlc_diag_error(d, "memory plan",
-                       "'%s' [%lld, +%lld) and '%s' [%lld, +%lld) are live "
-                       "at the same time and overlap",
-                       t_name(g, a), (long long)ao, (long long)a->size,
-                       t_name(g, b), (long long)bo, (long long)b->size);
-    }
+    order[i] = &s->t[i];
+  qsort(order, (size_t)s->n, sizeof *order, by_def);
+  int n_live = 0;
+  for (int i = 0; i < s->n; i++) {
+    const tinfo *b = order[i];
+    int kept = 0;
+    for (int j = 0; j < n_live; j++)
+      if (live[j]->last >= b->def)
+        live[kept++] = live[j];
+    n_live = kept;
+    for (int j = 0; j < n_live; j++)
+      check_pair(g, sc, live[j], b, d);
+    live[n_live++] = b;
+  }
+  free(order);
+  free(live);
 }
 
 dlc_status dlc_plan_check(const dlc_graph *g, const dlc_schedule *sc,

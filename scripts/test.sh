@@ -18,7 +18,10 @@ echo "== tests (release) =="
 (cd build && ctest --output-on-failure -j"$jobs")
 
 echo "== build (AddressSanitizer + UBSan) =="
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDLC_SANITIZE=ON >/dev/null
+# The sanitizer build also carries the failing allocator (tests/failalloc):
+# its walk over every allocation checks the error paths for leaks.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDLC_SANITIZE=ON \
+  -DDLC_FAILALLOC=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 echo "== tests (AddressSanitizer + UBSan) =="
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

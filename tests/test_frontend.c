@@ -164,6 +164,11 @@ static bad_case bad_cases[] = {
     {"attr_typo.json", "nodes[1].attrs.stride: operator Conv has no attribute 'stride'"},
     /* shapes an operator rejects: named by node */
     {"infer_broadcast_mismatch.json", "node 'add' (Add)"},
+    /* the format: a Dropout's mask output must be unused (it was read) */
+    {"dropout_mask_read.json", "node 'drop' (Dropout): its mask output "
+                               "'mask' is read by node 'cast' (Cast)"},
+    {"dropout_mask_output.json", "node 'drop' (Dropout): its mask output "
+                                 "'mask' is a graph output"},
 };
 
 enum { N_BAD = sizeof bad_cases / sizeof bad_cases[0] };
@@ -773,4 +778,25 @@ Test(frontend, sha256_fips180_vectors) {
   for (int i = 0; i < 32; i++)
     cr_expect_eq(dg[i], want[i], "byte %d: expected %02x, got %02x", i,
                  want[i], dg[i]);
+}
+
+/* A Dropout mask that is declared but read by nothing (torch exports one)
+ * is accepted: only a read mask is against the format. */
+Test(frontend, dropout_mask_declared_but_unused_is_accepted) {
+  static const char text[] =
+      "{\"format\": \"dlc-graph\", \"version\": 1,\n"
+      " \"inputs\": [{\"name\": \"x\", \"dtype\": \"float32\", \"shape\": "
+      "[2, 3]}],\n \"outputs\": [{\"name\": \"y\"}],\n"
+      " \"nodes\": [{\"name\": \"drop\", \"op\": \"Dropout\", \"inputs\": "
+      "[\"x\"], \"outputs\": [\"y\", \"mask\"]}]}\n";
+  dlc_diag d;
+  dlc_diag_init(&d, "mask.json");
+  dlc_graph *g = NULL;
+  dlc_status st = dlc_json_read_string(text, strlen(text), NULL, &g, &d);
+  if (st != DLC_OK)
+    print_diag(&d);
+  cr_expect_eq(st, DLC_OK);
+  cr_expect_not_null(g);
+  dlc_graph_destroy(g);
+  dlc_diag_free(&d);
 }

@@ -557,6 +557,140 @@ Test(hostile, trigraphs_in_names_survive_the_header, .timeout = 120) {
   free(out);
 }
 
+/* ---------------------------------------------------- size and memory */
+
+/* A JSON chain of n Relu nodes, then tail (appended verbatim after the
+ * document: a syntax error, to tell a refusal before parsing from one
+ * after). */
+static const char *relu_chain(const char *file, int n, const char *tail) {
+  size_t cap = (size_t)n * 96 + 512, len = 0;
+  char *text = malloc(cap);
+  cr_assert_not_null(text);
+  len += (size_t)snprintf(text, cap,
+                          "{\"format\": \"dlc-graph\", \"version\": 1,\n"
+                          " \"inputs\": [{\"name\": \"x\", \"dtype\": "
+                          "\"float32\", \"shape\": [4]}],\n"
+                          " \"outputs\": [{\"name\": \"t%d\"}],\n"
+                          " \"nodes\": [\n",
+                          n - 1);
+  for (int i = 0; i < n; i++) {
+    char in[32] = "x";
+    if (i > 0)
+      snprintf(in, sizeof in, "t%d", i - 1);
+    len += (size_t)snprintf(text + len, cap - len,
+                            "%s{\"name\": \"r%d\", \"op\": \"Relu\", "
+                            "\"inputs\": [\"%s\"], \"outputs\": [\"t%d\"]}\n",
+                            i ? "," : "", i, in, i);
+  }
+  snprintf(text + len, cap - len, "]}\n%s", tail);
+  const char *path = write_text(file, text);
+  free(text);
+  return path;
+}
+
+/* Loads path within limits; returns the status and keeps the messages. */
+static dlc_status load_limited(const char *path, int64_t max_input,
+                               int64_t max_memory, dlc_diag *d) {
+  dlc_load_limits l = {max_input, max_memory};
+  dlc_diag_init(d, path);
+  dlc_graph *g = NULL;
+  dlc_status st = dlc_frontend_load_limited(path, &l, &g, d);
+  dlc_graph_destroy(g);
+  return st;
+}
+
+/* The first estimate a refusal states ("about N bytes"), -1 if none. */
+static long long stated_estimate(const dlc_diag *d) {
+  for (size_t i = 0; i < d->messages.n; i++) {
+    const char *at = strstr(d->messages.items[i], "take about ");
+    if (at)
+      return atoll(at + strlen("take about "));
+  }
+  return -1;
+}
+
+/* A 38.7 MB ONNX file of 1M Identity nodes took 1.96 GB: models are
+ * refused by the memory they would take, estimated before they are
+ * parsed (the refusal comes before the syntax error at the end). */
+Test(hostile, model_over_max_memory_is_refused_before_parsing) {
+  const char *m = relu_chain("chain.json", 20000, "");
+  const char *bad = relu_chain("bad.json", 20000, "this is no JSON");
+  cli_result r = DLC("check", m, "--max-memory", "16M");
+  expect_refused_with(&r, "nodes in ", "check --max-memory 16M");
+  r = DLC("check", bad, "--max-memory=16M");
+  expect_status(&r, 1, "a bad document over the limit");
+  cr_expect(strstr(r.err, "20000 nodes") && strstr(r.err,
+                                                   "above the limit of "
+                                                   "16777216 (--max-memory)"),
+            "%s", r.err);
+  cr_expect(!strstr(r.err, "unexpected content"), "parsed: %s", r.err);
+  cli_free(&r);
+  r = DLC("check", m, "--max-memory", "1G");
+  expect_status(&r, 0, "check --max-memory 1G");
+  cli_free(&r);
+  r = DLC("import", ONNX_DIR "/convbn_op13.onnx", "-o", tmp("c.json"),
+          "--max-memory", "4K");
+  expect_refused_with(&r, "(--max-memory)", "import --max-memory 4K");
+  cr_expect(access(tmp("c.json"), F_OK) != 0, "c.json written");
+  r = DLC("check", m, "--max-memory", "16Q");
+  expect_status(&r, 2, "a size that is none");
+  cli_free(&r);
+}
+
+/* Weight files count too, before they are read: with the limit at the
+ * model's own estimate, the buffer (JSON) or external data (ONNX) is what
+ * goes over it, and is named. */
+Test(hostile, weight_files_count_against_max_memory) {
+  const char *m = json_with_buffer("w.json", "w.bin", 256);
+  write_bytes(tmp("w.bin"), 1024);
+  const char *onnx = copy_in(ONNX_DIR "/external.onnx", "e.onnx");
+  copy_in(ONNX_DIR "/external.data", "external.data");
+  const char *models[2] = {m, onnx}, *named[2] = {"buffers[0]", "'external"};
+  for (int i = 0; i < 2; i++) {
+    dlc_diag d;
+    cr_assert_neq(load_limited(models[i], 0, 1, &d), DLC_OK);
+    long long own = stated_estimate(&d);
+    cr_assert_gt(own, 1, "%s: no estimate stated", models[i]);
+    dlc_diag_free(&d);
+    cr_expect_neq(load_limited(models[i], 0, own, &d), DLC_OK, "%s",
+                  models[i]);
+    cr_expect(dlc_diag_contains(&d, named[i]) &&
+                  dlc_diag_contains(&d, "twice), above the limit"),
+              "%s: %s", models[i], d.messages.n ? d.messages.items[0] : "");
+    dlc_diag_free(&d);
+    cr_expect_eq(load_limited(models[i], 0, own + (1 << 20), &d), DLC_OK,
+                 "%s: %s", models[i], d.messages.n ? d.messages.items[0] : "");
+    dlc_diag_free(&d);
+  }
+}
+
+/* Model files above --max-input (default 2 GiB, as protobuf's limit for
+ * ONNX) are refused before they are read, JSON and ONNX alike. */
+Test(hostile, model_file_over_max_input_is_refused) {
+  const char *m = relu_chain("chain.json", 40, "");
+  struct stat st;
+  cr_assert_eq(stat(m, &st), 0);
+  char want[128];
+  snprintf(want, sizeof want, "the file is %lld bytes, above the limit of "
+           "1024 (--max-input)", (long long)st.st_size);
+  cli_result r = DLC("check", m, "--max-input", "1K");
+  expect_refused_with(&r, want, "JSON over --max-input");
+  cr_assert_eq(stat(ONNX_DIR "/convbn_op13.onnx", &st), 0);
+  snprintf(want, sizeof want, "the file is %lld bytes, above the limit of "
+           "1024 (--max-input)", (long long)st.st_size);
+  r = DLC("check", ONNX_DIR "/convbn_op13.onnx", "--max-input", "1K");
+  expect_refused_with(&r, want, "ONNX over --max-input");
+  r = DLC("check", m, "--max-input", "1M");
+  expect_status(&r, 0, "JSON under --max-input");
+  cli_free(&r);
+  /* The default limits are what the documentation says. */
+  dlc_load_limits l;
+  dlc_load_limits_init(&l);
+  cr_expect_eq(l.max_input, (int64_t)1 << 31);
+  long long phys = (long long)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+  cr_expect_eq(l.max_memory, phys / 2);
+}
+
 /* ------------------------------------------------- allocations that fail */
 
 /* Sanitizer builds abort on an impossible allocation unless told to return

@@ -403,7 +403,7 @@ static void roundtrip(const char *name) {
   snprintf(json, sizeof json, DLC_BINARY_DIR "/onnx_import_%s.json", name);
   dlc_diag d;
   dlc_diag_init(&d, NULL);
-  dlc_status st = dlc_onnx_import(onnx, json, &d);
+  dlc_status st = dlc_onnx_import(onnx, json, NULL, &d);
   if (st != DLC_OK)
     dlc_diag_print(&d, stderr);
   cr_assert_eq(st, DLC_OK, "%s: import failed", name);
