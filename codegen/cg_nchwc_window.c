@@ -43,8 +43,7 @@ typedef struct nw_shape {
 static nw_kind kind_of(const dlc_node *n) {
   if (n->op == DLC_OP_CONV_NCHWC)
     return NW_DEPTHWISE;
-  const char *k = dlc_node_get_string(n, "kind");
-  return k && strcmp(k, "MaxPool") == 0 ? NW_MAX : NW_AVERAGE;
+  return dlc_pool_nchwc_kind(n) == DLC_OP_MAX_POOL ? NW_MAX : NW_AVERAGE;
 }
 
 static void nw_shape_get(const dlc_node_sched *r, nw_shape *s) {
@@ -338,8 +337,7 @@ static LLVMValueRef gp_reduce(cg_fn *f, LLVMTypeRef vt, LLVMValueRef at,
 
 static bool emit_global_pool_nchwc(cg_fn *f) {
   const dlc_tensor *x = &f->node->inputs[0]->type;
-  const char *kind = dlc_node_get_string(f->node, "kind");
-  bool is_max = kind && strcmp(kind, "GlobalMaxPool") == 0;
+  bool is_max = dlc_pool_nchwc_kind(f->node) == DLC_OP_GLOBAL_MAX_POOL;
   int64_t b = x->dims[x->rank - 1], blocks = x->dims[0] * x->dims[1];
   int64_t hw = cg_numel(x) / (blocks * b);
   LLVMTypeRef vt = LLVMVectorType(f->c->f32, (unsigned)b);

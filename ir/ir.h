@@ -332,6 +332,10 @@ typedef struct dlc_blocked_view {
 } dlc_blocked_view;
 /* False for other operators and invalid nodes. */
 bool dlc_blocked_plain_node(const dlc_node *n, dlc_blocked_view *v);
+/* The pool a PoolNchwc computes (its `kind`): DLC_OP_MAX_POOL,
+ * _AVERAGE_POOL, _GLOBAL_AVERAGE_POOL, _GLOBAL_MAX_POOL, or
+ * DLC_OP_UNKNOWN. */
+dlc_op dlc_pool_nchwc_kind(const dlc_node *n);
 /* Zeroes the lanes of the channels >= channels of a blocked tensor y of
  * type t ([N, C/B, spatial..., B]). */
 void dlc_blocked_zero_padding(float *y, const dlc_tensor *t, int64_t channels);

@@ -162,10 +162,11 @@ bool dlc_ref_nchwc_to_nchw(dlc_op_ctx *c) {
 
 /* ------------------------------------------------- the plain operators */
 
-static dlc_op pool_kind_op(const char *kind) {
+dlc_op dlc_pool_nchwc_kind(const dlc_node *n) {
   static const dlc_op ops[] = {DLC_OP_MAX_POOL, DLC_OP_AVERAGE_POOL,
                                DLC_OP_GLOBAL_AVERAGE_POOL,
                                DLC_OP_GLOBAL_MAX_POOL};
+  const char *kind = dlc_node_get_string(n, "kind");
   for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
     if (kind && strcmp(kind, dlc_op_name(ops[i])) == 0)
       return ops[i];
@@ -188,7 +189,7 @@ bool dlc_blocked_plain_node(const dlc_node *n, dlc_blocked_view *v) {
   if (n->op == DLC_OP_CONV_NCHWC)
     v->node.op = DLC_OP_CONV;
   else if (n->op == DLC_OP_POOL_NCHWC)
-    v->node.op = pool_kind_op(dlc_node_get_string(n, "kind"));
+    v->node.op = dlc_pool_nchwc_kind(n);
   else
     return false;
   int ni = dlc_node_op_inputs(n);

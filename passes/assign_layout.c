@@ -301,16 +301,9 @@ static void assign_scale_shift(layout *l, dlc_node *n) {
     return;
   dlc_node *r = replace(l, n, DLC_OP_FUSED_ELEMENTWISE, 3, in);
   static const char *const steps[2] = {"Mul", "Add"};
-  dlc_attr *a = dlc_node_add_attr(l->g, r, "ops", DLC_ATTR_STRINGS);
-  a->n = 2;
-  a->strings = dlc_arena_alloc(l->g->arena, sizeof steps);
-  memcpy(a->strings, steps, sizeof steps);
   static const int64_t operands[2] = {1, 2}, swapped[2] = {0, 0};
   static const double zero[2] = {0, 0};
-  dlc_node_set_ints(l->g, r, "operands", operands, 2);
-  dlc_node_set_ints(l->g, r, "swapped", swapped, 2);
-  dlc_node_set_floats(l->g, r, "alpha", zero, 2);
-  dlc_node_set_floats(l->g, r, "beta", zero, 2);
+  pu_set_fused_steps(l->g, r, 2, steps, operands, swapped, zero, zero);
 }
 
 static void assign_pool(layout *l, dlc_node *n) {

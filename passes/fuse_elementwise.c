@@ -159,15 +159,8 @@ static void emit_chain(dlc_graph *g, pu_uses *u, chain *c, dlc_node *head) {
   const char *name = dlc_arena_printf(g->arena, "%s_fused", head->name);
   dlc_node *n = pu_add_node_for(g, name, DLC_OP_FUSED_ELEMENTWISE,
                                 (int)c->operands.n + 1, in, c->out);
-  dlc_attr *ops = dlc_node_add_attr(g, n, "ops", DLC_ATTR_STRINGS);
-  ops->n = c->n;
-  ops->strings = dlc_arena_alloc(g->arena, sizeof(char *) * (size_t)c->n);
-  for (int i = 0; i < c->n; i++)
-    ops->strings[i] = dlc_arena_strdup(g->arena, c->ops[i]);
-  dlc_node_set_ints(g, n, "operands", c->operand, c->n);
-  dlc_node_set_ints(g, n, "swapped", c->swapped, c->n);
-  dlc_node_set_floats(g, n, "alpha", c->alpha, c->n);
-  dlc_node_set_floats(g, n, "beta", c->beta, c->n);
+  pu_set_fused_steps(g, n, c->n, c->ops, c->operand, c->swapped, c->alpha,
+                     c->beta);
   pu_uses_add_node(u, n);
 }
 

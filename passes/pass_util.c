@@ -133,6 +133,21 @@ const char *pu_fresh_name(dlc_graph *g, const char *base) {
   }
 }
 
+void pu_set_fused_steps(dlc_graph *g, dlc_node *n, int n_steps,
+                        const char *const *ops, const int64_t *operand,
+                        const int64_t *swapped, const double *alpha,
+                        const double *beta) {
+  dlc_attr *a = dlc_node_add_attr(g, n, "ops", DLC_ATTR_STRINGS);
+  a->n = n_steps;
+  a->strings = dlc_arena_alloc(g->arena, sizeof(char *) * (size_t)n_steps);
+  for (int i = 0; i < n_steps; i++)
+    a->strings[i] = dlc_arena_strdup(g->arena, ops[i]);
+  dlc_node_set_ints(g, n, "operands", operand, n_steps);
+  dlc_node_set_ints(g, n, "swapped", swapped, n_steps);
+  dlc_node_set_floats(g, n, "alpha", alpha, n_steps);
+  dlc_node_set_floats(g, n, "beta", beta, n_steps);
+}
+
 dlc_value *pu_add_f32(dlc_graph *g, const char *base, int rank,
                       const int64_t *dims, const float *data) {
   dlc_tensor t = {0};

@@ -58,6 +58,12 @@ void pu_move_output(dlc_node *n, int slot, dlc_value *v);
 /* Adds a node producing the existing value out (whose producer is dead). */
 dlc_node *pu_add_node_for(dlc_graph *g, const char *name, dlc_op op,
                           int n_in, dlc_value *const *in, dlc_value *out);
+/* The attributes of a FusedElementwise of n_steps steps: step names (copied
+ * into the arena), operand input per step, swapped flags, alpha, beta. */
+void pu_set_fused_steps(dlc_graph *g, dlc_node *n, int n_steps,
+                        const char *const *ops, const int64_t *operand,
+                        const int64_t *swapped, const double *alpha,
+                        const double *beta);
 /* Removes initializers no live node reads (and that are not outputs). */
 int pu_prune_initializers(dlc_graph *g);
 /* n's epilogue, created empty (no work, nothing fused) when absent. */

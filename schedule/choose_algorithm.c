@@ -279,9 +279,13 @@ static dlc_algo choose_conv_nchwc(const dlc_node *n, const char **why) {
   return DLC_ALGO_CONV_NCHWC;
 }
 
+static bool pool_nchwc_is_global(const dlc_node *n) {
+  dlc_op kind = dlc_pool_nchwc_kind(n);
+  return kind == DLC_OP_GLOBAL_AVERAGE_POOL || kind == DLC_OP_GLOBAL_MAX_POOL;
+}
+
 static dlc_algo choose_pool_nchwc(const dlc_node *n, const char **why) {
-  const char *kind = dlc_node_get_string(n, "kind");
-  bool global = kind && strncmp(kind, "Global", 6) == 0;
+  bool global = pool_nchwc_is_global(n);
   *why = "channels in the lanes: each tap one vector";
   return global ? DLC_ALGO_GLOBAL_POOL_NCHWC : DLC_ALGO_POOL_NCHWC;
 }
@@ -468,12 +472,9 @@ bool dlc_sched_algo_implements(dlc_algo a, const dlc_node *n) {
   case DLC_ALGO_CONV_NCHWC_DEPTHWISE:
     return n->op == DLC_OP_CONV_NCHWC && dlc_sched_nchwc_is_depthwise(n);
   case DLC_ALGO_POOL_NCHWC:
-  case DLC_ALGO_GLOBAL_POOL_NCHWC: {
-    const char *kind = dlc_node_get_string(n, "kind");
-    bool global = kind && strncmp(kind, "Global", 6) == 0;
+  case DLC_ALGO_GLOBAL_POOL_NCHWC:
     return n->op == DLC_OP_POOL_NCHWC &&
-           global == (a == DLC_ALGO_GLOBAL_POOL_NCHWC);
-  }
+           pool_nchwc_is_global(n) == (a == DLC_ALGO_GLOBAL_POOL_NCHWC);
   case DLC_ALGO_REORDER_TO_NCHWC:
     return n->op == DLC_OP_NCHW_TO_NCHWC;
   case DLC_ALGO_REORDER_TO_NCHW:

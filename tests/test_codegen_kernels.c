@@ -247,13 +247,25 @@ static bool have_avx512(void) {
 
 /* Reference by the interpreter, then every target; frees the case. all:
  * every target also under ASan (the others run only the host there). */
-static void kc_check(kcase *c, bool all) {
+/* The interpreter's output, the reference every target is checked against. */
+static void kc_reference(kcase *c) {
   dlc_diag d;
   dlc_diag_init(&d, "kernels");
   dlc_status st = dlc_interp_run(c->g, DLC_ENGINE_INTERP, c->in, c->n_in,
                                  &c->ref, &d);
   dlc_diag_free(&d);
   cr_assert_eq(st, DLC_OK, "%s: interpreter failed", c->what);
+}
+
+static void kc_free(kcase *c) {
+  dlc_interp_free_tensors(&c->ref, 1);
+  for (int i = 0; i < c->n_in; i++)
+    free(c->in[i].data);
+  dlc_graph_destroy(c->g);
+}
+
+static void kc_check(kcase *c, bool all) {
+  kc_reference(c);
   run_on(c, "native");
   if (!UNDER_ASAN || all) {
     run_on(c, "x86-64");
@@ -262,10 +274,7 @@ static void kc_check(kcase *c, bool all) {
     if (have_avx512())
       run_on(c, "skylake-avx512");
   }
-  dlc_interp_free_tensors(&c->ref, 1);
-  for (int i = 0; i < c->n_in; i++)
-    free(c->in[i].data);
-  dlc_graph_destroy(c->g);
+  kc_free(c);
 }
 
 /* ---------------------------------------------------------------- Conv */
@@ -424,20 +433,12 @@ static const char *cpu_for_block(int64_t block) {
  * and on the CPU whose vector is the block. The output is blocked, so its
  * padding lanes are compared too. */
 static void kc_check_blocked(kcase *c, int64_t block) {
-  dlc_diag d;
-  dlc_diag_init(&d, "kernels");
-  dlc_status st = dlc_interp_run(c->g, DLC_ENGINE_INTERP, c->in, c->n_in,
-                                 &c->ref, &d);
-  dlc_diag_free(&d);
-  cr_assert_eq(st, DLC_OK, "%s: interpreter failed", c->what);
+  kc_reference(c);
   run_on(c, "native");
   const char *cpu = cpu_for_block(block);
   if (cpu && !UNDER_ASAN)
     run_on(c, cpu);
-  dlc_interp_free_tensors(&c->ref, 1);
-  for (int i = 0; i < c->n_in; i++)
-    free(c->in[i].data);
-  dlc_graph_destroy(c->g);
+  kc_free(c);
 }
 
 /* A blocked input [N, ceil(C/B), H, W, B], padding lanes random too (the
